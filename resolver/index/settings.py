@@ -1,0 +1,156 @@
+"""Which package indexes to ask, decided the way the user's pip would decide it.
+
+Precedence, highest first:
+
+1. ``--index-url`` / ``--extra-index-url`` / ``--find-links`` given to relax-pins;
+2. the same options inside the requirements file being checked;
+3. pip's configuration as pip reads it: the environment (``PIP_INDEX_URL``, ``PIP_EXTRA_INDEX_URL``,
+   ``PIP_FIND_LINKS``, ``PIP_NO_INDEX``), then the file named by ``PIP_CONFIG_FILE`` (``os.devnull`` turns
+   every file off), then the site file (``<sys.prefix>/pip.conf``), the user files
+   (``~/.config/pip/pip.conf``, ``~/.pip/pip.conf``) and the global ones (``$XDG_CONFIG_DIRS/pip/pip.conf``,
+   ``/etc/pip.conf``), each file's ``[install]`` section over its ``[global]`` one;
+4. with nothing configured, pip's own default index, read from the pip installed here at run time.
+
+No registry host is written in relax-pins: the default comes from pip. Credentials in URLs are kept for the
+requests and removed by :func:`redact` from anything shown, logged, cached or written.
+"""
+
+from __future__ import annotations
+
+import configparser
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from resolver.errors import RelaxPinsError
+
+__all__ = ["IndexSettings", "NoIndexError", "pip_config", "pip_default_index", "redact", "resolve_settings"]
+
+
+class NoIndexError(RelaxPinsError):
+    """No index is configured and pip's default cannot be read (pip is not installed)."""
+
+    exit_code = 3
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IndexSettings:
+    """The indexes to ask, in order, and the find-links locations; ``origin`` says where they came from."""
+
+    index_url: str | None
+    extra_index_urls: tuple[str, ...] = ()
+    find_links: tuple[str, ...] = ()
+    origin: str = "pip default"
+
+    @property
+    def urls(self) -> tuple[str, ...]:
+        """Every index URL, the main one first."""
+        return ((self.index_url,) if self.index_url else ()) + self.extra_index_urls
+
+
+def redact(url: str) -> str:
+    """``url`` with any password or token replaced by ``***`` (the user name is kept when there is one)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "***"
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    user = f"{parts.username}:***@" if parts.password is not None else "***@"
+    return urlunsplit((parts.scheme, user + host, parts.path, parts.query, parts.fragment))
+
+
+def _split(value: str) -> tuple[str, ...]:
+    return tuple(v for v in value.split() if v)
+
+
+def _config_files(env: Mapping[str, str]) -> list[Path]:
+    """pip's configuration files, lowest precedence first (pip's own order)."""
+    if env.get("PIP_CONFIG_FILE") == os.devnull:
+        return []
+    xdg_dirs = env.get("XDG_CONFIG_DIRS", "/etc/xdg").split(os.pathsep)
+    files = [Path(d) / "pip" / "pip.conf" for d in reversed(xdg_dirs) if d]
+    files.append(Path("/etc/pip.conf"))
+    home = Path(env.get("HOME", str(Path.home())))
+    files.append(home / ".pip" / "pip.conf")
+    files.append(Path(env.get("XDG_CONFIG_HOME", str(home / ".config"))) / "pip" / "pip.conf")
+    files.append(Path(sys.prefix) / "pip.conf")
+    if env.get("PIP_CONFIG_FILE"):
+        files.append(Path(env["PIP_CONFIG_FILE"]))
+    return files
+
+
+def pip_config(env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """``index-url``, ``extra-index-url``, ``find-links`` and ``no-index`` as ``pip install`` sees them."""
+    env = os.environ if env is None else env
+    merged: dict[str, str] = {}
+    wanted = ("index-url", "extra-index-url", "find-links", "no-index")
+    for path in _config_files(env):
+        parser = configparser.RawConfigParser()
+        try:
+            parser.read(path, encoding="utf-8")
+        except (configparser.Error, OSError, UnicodeDecodeError):
+            continue
+        for section in ("global", "install"):
+            if parser.has_section(section):
+                for key in wanted:
+                    if parser.has_option(section, key):
+                        merged[key] = parser.get(section, key)
+    for key in wanted:
+        value = env.get("PIP_" + key.upper().replace("-", "_"))
+        if value is not None:
+            merged[key] = value
+    return merged
+
+
+def pip_default_index() -> str:
+    """pip's default index URL, read from pip at run time."""
+    try:
+        from pip._internal.models.index import PyPI
+    except ImportError:
+        raise NoIndexError(
+            "no package index is configured and pip is not installed to say what its default is; "
+            "pass --index-url or set PIP_INDEX_URL"
+        ) from None
+    return str(PyPI.simple_url)
+
+
+def resolve_settings(
+    *,
+    cli_index_url: str | None = None,
+    cli_extra_index_urls: Sequence[str] = (),
+    cli_find_links: Sequence[str] = (),
+    file_index_url: str | None = None,
+    file_extra_index_urls: Sequence[str] = (),
+    file_find_links: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
+) -> IndexSettings:
+    """Decide the indexes by the precedence in the module docstring."""
+    config = pip_config(env)
+    no_index = config.get("no-index", "").strip().lower() in {"1", "true", "yes", "on"}
+    config_extra = _split(config.get("extra-index-url", ""))
+    config_links = _split(config.get("find-links", ""))
+    find_links = tuple(dict.fromkeys([*cli_find_links, *file_find_links, *config_links]))
+    if cli_index_url:
+        main, origin = cli_index_url, "--index-url"
+    elif file_index_url:
+        main, origin = file_index_url, "requirements file"
+    elif config.get("index-url"):
+        main, origin = config["index-url"].strip(), "pip configuration"
+    elif no_index:
+        main, origin = None, "pip configuration (no-index)"
+    else:
+        main, origin = pip_default_index(), "pip default"
+    extras = tuple(dict.fromkeys([*cli_extra_index_urls, *file_extra_index_urls, *config_extra]))
+    return IndexSettings(
+        index_url=main,
+        extra_index_urls=tuple(u for u in extras if u != main),
+        find_links=find_links,
+        origin=origin,
+    )
