@@ -79,9 +79,7 @@ def read_text(path: Path, *, display: str | None = None) -> TextFile:
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            raise InputError(
-                f"file is {size} bytes; relax-pins reads files up to {MAX_FILE_BYTES} bytes", path=shown
-            )
+            raise InputError(f"file is {size} bytes; relax-pins reads files up to {MAX_FILE_BYTES} bytes", path=shown)
         raw = path.read_bytes()
     except FileNotFoundError:
         raise InputError("no such file", path=shown) from None
@@ -103,14 +101,14 @@ def decode(raw: bytes, *, path: Path, display: str | None = None) -> TextFile:
             bom, encoding = mark, name
             break
     else:
-        for line in raw.split(b"\n", 2)[:2]:
-            match = _CODING.match(line)
+        for first_lines in raw.split(b"\n", 2)[:2]:
+            match = _CODING.match(first_lines)
             if match:
                 name = match.group(1).decode("ascii")
                 try:
                     encoding = codecs.lookup(name).name
                 except LookupError:
-                    lineno = raw[: raw.find(line)].count(b"\n") + 1
+                    lineno = raw[: raw.find(first_lines)].count(b"\n") + 1
                     raise InputError(f"unknown encoding {name!r}", path=shown, line=lineno) from None
                 break
     body = raw[len(bom) :]

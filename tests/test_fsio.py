@@ -18,9 +18,19 @@ from resolver.fsio import clean_stray_temps, read_text, write_all
     [
         (b"torch==2.7.1\r\n", "utf-8", b"", "torch==2.7.1\r\n"),
         (codecs.BOM_UTF8 + b"torch==2.7.1\n", "utf-8", codecs.BOM_UTF8, "torch==2.7.1\n"),
-        (codecs.BOM_UTF16_LE + "torch==2.7.1\n".encode("utf-16-le"), "utf-16-le", codecs.BOM_UTF16_LE, "torch==2.7.1\n"),
+        (
+            codecs.BOM_UTF16_LE + "torch==2.7.1\n".encode("utf-16-le"),
+            "utf-16-le",
+            codecs.BOM_UTF16_LE,
+            "torch==2.7.1\n",
+        ),
         (codecs.BOM_UTF16_BE + "a==1\r".encode("utf-16-be"), "utf-16-be", codecs.BOM_UTF16_BE, "a==1\r"),
-        (b"# -*- coding: latin-1 -*-\nna\xefve==1.0\n", "iso8859-1", b"", "# -*- coding: latin-1 -*-\nna\u00efve==1.0\n"),
+        (
+            b"# -*- coding: latin-1 -*-\nna\xefve==1.0\n",
+            "iso8859-1",
+            b"",
+            "# -*- coding: latin-1 -*-\nna\u00efve==1.0\n",
+        ),
         (b"no-final-newline==1", "utf-8", b"", "no-final-newline==1"),
     ],
 )

@@ -1,4 +1,4 @@
-"""Properties of the relax policy that must hold for every version: Hypothesis searches for a counterexample."""
+"""Properties of the relax policy that must hold for every version; Hypothesis looks for a counterexample."""
 
 from __future__ import annotations
 
@@ -11,7 +11,10 @@ from resolver.core.policy import Bound
 from resolver.core.relax import relax_specifier
 
 releases = st.lists(st.integers(min_value=0, max_value=3000), min_size=1, max_size=5)
-pre = st.one_of(st.just(""), st.tuples(st.sampled_from(["a", "b", "rc"]), st.integers(0, 20)).map(lambda t: f"{t[0]}{t[1]}"))
+pre = st.one_of(
+    st.just(""),
+    st.tuples(st.sampled_from(["a", "b", "rc"]), st.integers(0, 20)).map(lambda t: f"{t[0]}{t[1]}"),
+)
 post = st.one_of(st.just(""), st.integers(0, 9).map(lambda n: f".post{n}"))
 dev = st.one_of(st.just(""), st.integers(0, 9).map(lambda n: f".dev{n}"))
 local = st.one_of(st.just(""), st.sampled_from(["+cu121", "+cpu", "+rocm6.1", "+cu118.torch2"]))

@@ -10,7 +10,11 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
-__all__ = ["Change", "Finding", "Severity"]
+from packaging.markers import Marker
+from packaging.specifiers import SpecifierSet
+from packaging.utils import NormalizedName
+
+__all__ = ["Change", "Direct", "Finding", "Severity"]
 
 
 class Severity(str, enum.Enum):
@@ -72,3 +76,25 @@ class Change:
     package: str
     before: str
     after: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Direct:
+    """A direct requirement as written in a file, with its place."""
+
+    name: NormalizedName
+    text: str
+    specifier: SpecifierSet
+    path: str
+    line: int
+    extras: frozenset[str] = frozenset()
+    marker: Marker | None = None
+    url: str | None = None
+    constraint: bool = False
+    unchecked: str | None = None  # why the index cannot check it (a direct reference, a Poetry "||" constraint)
+
+    def finding(self, code: str, severity: Severity, message: str, fix: str | None = None) -> Finding:
+        """A finding placed on this requirement's line."""
+        return Finding(
+            code=code, severity=severity, message=message, path=self.path, line=self.line, package=self.name, fix=fix
+        )

@@ -73,7 +73,9 @@ def relax_specifier(specifier: str, *, package: str, bound: Bound | None) -> Rel
                 code="arbitrary-equality",
                 severity=Severity.WARNING,
                 package=package,
-                message=f"{package}{specifier.strip()} uses '===' (arbitrary equality); relax-pins leaves it alone",
+                message=(
+                    f"{package}{specifier.strip()} uses '===' (arbitrary equality), which relax-pins leaves alone"
+                ),
                 fix=f"write {package}=={arbitrary[0][1]} if that is a PEP 440 version, so it can be relaxed",
             ),
         )
@@ -110,9 +112,7 @@ def _clauses(specifier: str) -> list[tuple[str, str, int, int]]:
     return out
 
 
-def _relax_exact(
-    version_text: str, *, package: str, bound: Bound
-) -> tuple[str, str, tuple[Finding, ...]] | None:
+def _relax_exact(version_text: str, *, package: str, bound: Bound) -> tuple[str, str, tuple[Finding, ...]] | None:
     """The range that replaces ``==version_text``, a reason, and findings; ``None`` if not a version."""
     if version_text.endswith(".*"):
         return _relax_wildcard(version_text)
@@ -131,7 +131,8 @@ def _relax_exact(
                 severity=Severity.INFO,
                 package=package,
                 message=(
-                    f"{package}=={version_text}: a local label (+{variant}) cannot stand in a range, so it was "
+                    f"{package}=={version_text}: a local label (+{variant}) cannot stand in a range, "
+                    "so it was "
                     f"dropped; the build variant {variant} is recorded for the CUDA check and the layers"
                 ),
                 fix=f"install {package} from the index that serves the {variant} builds to keep that variant",

@@ -1,0 +1,99 @@
+"""Reading the input files: a requirements file with the files it includes, or a pyproject.toml.
+
+``-r``/``--requirement`` and ``-c``/``--constraint`` lines are followed relative to the including file's
+folder, depth first, each file loaded once (a file included twice, a diamond, is read once). A cycle
+(``a.txt`` includes ``b.txt`` includes ``a.txt``), a missing file and nesting deeper than
+:data:`MAX_INCLUDE_DEPTH` are :class:`~resolver.errors.IncludeError` at the including line. Includes given as
+URLs are not fetched: pip would fetch them, relax-pins never rewrites a remote file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from resolver.core.reqfile import EntryKind, RequirementsFile, parse
+from resolver.errors import IncludeError
+from resolver.fsio import TextFile, display_path, read_text
+
+__all__ = ["MAX_INCLUDE_DEPTH", "RequirementsSource", "is_pyproject", "load_requirements"]
+
+#: How deep ``-r`` includes may nest before relax-pins calls it a mistake.
+MAX_INCLUDE_DEPTH = 32
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequirementsSource:
+    """One requirements file as read: where it is, its text, its model, and who included it."""
+
+    path: Path
+    display: str
+    file: TextFile
+    model: RequirementsFile
+    included_from: tuple[str, int] | None = None
+    constraint: bool = False
+
+
+def is_pyproject(path: Path) -> bool:
+    """Whether ``path`` is read as a pyproject.toml (by name) rather than as a requirements file."""
+    return path.name == "pyproject.toml" or path.suffix == ".toml"
+
+
+def load_requirements(path: Path, *, display: str | None = None) -> tuple[RequirementsSource, ...]:
+    """Load ``path`` and, depth first, every file it includes; the root comes first."""
+    loaded: dict[Path, RequirementsSource] = {}
+    order: list[RequirementsSource] = []
+    root = RequirementsSource(
+        path=path,
+        display=display or display_path(path),
+        file=(file := read_text(path, display=display or display_path(path))),
+        model=parse(file.text, path=display or display_path(path)),
+    )
+    # An explicit stack instead of recursion: include depth can never exhaust Python's stack.
+    stack: list[tuple[RequirementsSource, tuple[Path, ...]]] = [(root, (path.resolve(),))]
+    loaded[path.resolve()] = root
+    while stack:
+        source, chain = stack.pop()
+        order.append(source)
+        children: list[tuple[RequirementsSource, tuple[Path, ...]]] = []
+        for entry in source.model.includes():
+            target = entry.include or ""
+            if "://" in target:
+                continue
+            child_path = (source.path.parent / target).resolve()
+            where = (source.display, entry.lineno)
+            col = entry.raw.find(target) + 1 if target else 1
+            if child_path in chain:
+                cycle = " -> ".join(display_path(p) for p in (*chain[chain.index(child_path) :], child_path))
+                raise IncludeError(f"include cycle: {cycle}", path=where[0], line=where[1], col=col)
+            if len(chain) >= MAX_INCLUDE_DEPTH:
+                raise IncludeError(
+                    f"includes nest deeper than {MAX_INCLUDE_DEPTH} files",
+                    path=where[0],
+                    line=where[1],
+                    col=col,
+                )
+            if child_path in loaded:
+                continue
+            if not child_path.is_file():
+                raise IncludeError(
+                    f"included file not found: {target}",
+                    hint=f"looked for {display_path(child_path)}, relative to {source.display}",
+                    path=where[0],
+                    line=where[1],
+                    col=col,
+                )
+            shown = display_path(child_path)
+            child_file = read_text(child_path, display=shown)
+            child = RequirementsSource(
+                path=child_path,
+                display=shown,
+                file=child_file,
+                model=parse(child_file.text, path=shown),
+                included_from=(source.display, entry.lineno),
+                constraint=entry.kind is EntryKind.CONSTRAINT,
+            )
+            loaded[child_path] = child
+            children.append((child, (*chain, child_path)))
+        stack.extend(reversed(children))
+    return tuple(order)

@@ -1,0 +1,178 @@
+"""The report of a run, as text for people or JSON for machines (schema in docs/json.md).
+
+PURE: results in, a string out. JSON schema 1 is stable: keys are only ever added. Verification adds
+``requirements`` (one row per direct requirement) and ``resolution`` (target, indexes, highest, lowest).
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from resolver.core.model import Finding, Severity
+
+if TYPE_CHECKING:
+    from resolver.checking import CheckOutcome
+    from resolver.pipeline import RelaxResult
+    from resolver.resolve.model import Resolution
+
+__all__ = ["SCHEMA_VERSION", "finding_dict", "render_diff", "render_findings", "render_json", "render_text"]
+
+#: Version of the JSON report; bumped only for an incompatible change.
+SCHEMA_VERSION = 1
+
+
+def finding_dict(f: Finding) -> dict[str, object]:
+    """One finding as the JSON schema spells it."""
+    return {
+        "code": f.code,
+        "severity": f.severity.value,
+        "path": f.path,
+        "line": f.line,
+        "package": f.package,
+        "message": f.message,
+        "fix": f.fix,
+    }
+
+
+def _versions(resolution: Resolution | None) -> dict[str, str] | None:
+    return None if resolution is None else {p.name: str(p.version) for p in resolution.pins}
+
+
+def render_json(
+    result: RelaxResult, *, ok: bool, findings: Iterable[Finding] = (), check: CheckOutcome | None = None
+) -> str:
+    """The whole run as one JSON object (``ok`` is whether the command exits 0)."""
+    doc: dict[str, object] = {
+        "schema": SCHEMA_VERSION,
+        "ok": ok,
+        "files": [
+            {
+                "path": f.display,
+                "changed": f.changed,
+                "changes": [
+                    {"line": c.line, "package": c.package, "before": c.before, "after": c.after} for c in f.changes
+                ],
+            }
+            for f in result.files
+        ],
+        "findings": [finding_dict(f) for f in findings],
+    }
+    if check is not None:
+        verification = check.verification
+        doc["requirements"] = [
+            {
+                "path": row.requirement.path,
+                "line": row.requirement.line,
+                "package": row.requirement.name,
+                "range": str(row.requirement.specifier),
+                "newest": str(row.newest) if row.newest else None,
+                "lowest": str(row.lowest) if row.lowest else None,
+                "findings": list(row.codes),
+            }
+            for row in (verification.rows if verification else ())
+        ]
+        doc["resolution"] = {
+            "target": check.target.describe(),
+            "indexes": list(check.indexes),
+            "highest": _versions(verification.highest if verification else None),
+            "lowest": _versions(verification.lowest if verification else None),
+        }
+        if check.unreachable or check.integrity:
+            doc["error"] = check.unreachable or check.integrity
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+def _finding_line(f: Finding) -> str:
+    where = f.path or ""
+    if f.path and f.line is not None:
+        where += f":{f.line}"
+    head = f"{where}: " if where else ""
+    text = f"{head}{f.severity.value}[{f.code}]: {f.message}"
+    if f.fix:
+        text += f"\n    fix: {f.fix}"
+    return text
+
+
+def render_findings(findings: Iterable[Finding], *, quiet: bool) -> list[str]:
+    """Findings as text lines; ``quiet`` keeps only errors."""
+    return [_finding_line(f) for f in findings if not quiet or f.severity is Severity.ERROR]
+
+
+def _table(check: CheckOutcome) -> list[str]:
+    verification = check.verification
+    if verification is None or not verification.rows:
+        return []
+    head = ("requirement", "range", "newest", "lowest", "findings")
+    rows = [
+        (
+            f"{r.requirement.path}:{r.requirement.line} {r.requirement.name}",
+            str(r.requirement.specifier) or "*",
+            str(r.newest or "-"),
+            str(r.lowest or "-"),
+            ", ".join(r.codes) or "ok",
+        )
+        for r in verification.rows
+    ]
+    widths = [max(len(row[i]) for row in (head, *rows)) for i in range(len(head))]
+    return ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in (head, *rows)]
+
+
+def render_text(
+    result: RelaxResult,
+    *,
+    wrote: bool,
+    quiet: bool,
+    findings: Iterable[Finding] | None = None,
+    check: CheckOutcome | None = None,
+) -> str:
+    """Changes as ``path:line: before -> after``, the verification table, findings, and a summary."""
+    all_findings = list(result.findings if findings is None else findings)
+    lines: list[str] = []
+    if not quiet:
+        if check is not None:
+            target = ", ".join(f"{k} {v}" for k, v in check.target.describe().items())
+            lines.append(f"target: {target}; index: {', '.join(check.indexes) or 'none'}")
+            lines.extend(_table(check))
+        else:
+            for f in result.files:
+                lines.extend(f"{c.path}:{c.line}: {c.before} -> {c.after}" for c in f.changes)
+    lines.extend(render_findings(all_findings, quiet=quiet))
+    if check is not None and (check.unreachable or check.integrity):
+        lines.append(f"relax-pins: error: {check.unreachable or check.integrity}")
+        lines.append("no files changed")
+    if not quiet:
+        lines.append(_summary(result, all_findings, wrote=wrote, check=check))
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def _summary(result: RelaxResult, findings: list[Finding], *, wrote: bool, check: CheckOutcome | None) -> str:
+    errors = sum(f.severity is Severity.ERROR for f in findings)
+    warnings = sum(f.severity is Severity.WARNING for f in findings)
+    tail = f"; {errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}"
+    if check is not None and check.verification is not None and not wrote and not result.changed_files:
+        n = len(check.verification.rows)
+        return f"checked {n} requirement{'s' * (n != 1)}{tail}"
+    pins = sum(len(f.changes) for f in result.files)
+    files = len(result.changed_files)
+    if not pins:
+        return f"nothing to relax in {len(result.files)} file{'s' * (len(result.files) != 1)}{tail}"
+    verb = "relaxed" if wrote else "would relax"
+    return f"{verb} {pins} pin{'s' * (pins != 1)} in {files} file{'s' * (files != 1)}{tail}"
+
+
+def render_diff(result: RelaxResult) -> str:
+    """A unified diff of every file that would change (``a/`` and ``b/`` prefixes, like git)."""
+    chunks: list[str] = []
+    for f in result.changed_files:
+        for line in difflib.unified_diff(
+            f.original.text.splitlines(keepends=True),
+            f.text.splitlines(keepends=True),
+            fromfile=f"a/{f.display}",
+            tofile=f"b/{f.display}",
+        ):
+            # A last line without a line ending would run into the next one: say so, as diff(1) does.
+            chunks.append(line if line.endswith(("\n", "\r")) else line + "\n\\ No newline at end of file\n")
+    return "".join(chunks)
