@@ -1,0 +1,847 @@
+"""The index client: the one module that imports httpx. Pages, metadata, retries, the cache, credentials.
+
+Pages. ``project(name)`` asks each index of :attr:`IndexSettings.urls` in order for ``<index>/<name>/``
+(PEP 691 JSON preferred, PEP 503 HTML by content type) and keeps the FIRST index that has the project, so a
+same-named project on an extra index cannot shadow the main one (dependency confusion); find-links files are
+always merged in. ``best_across_indexes=True`` merges every index instead. Cached pages are used without a
+request while ``Cache-Control: max-age`` holds, then revalidated with ``If-None-Match``/``If-Modified-Since``.
+``offline=True`` answers from the cache only and never opens a socket; ``refresh=True`` ignores what is
+cached (and rewrites it). ``file://`` indexes and find-links folders are read from disk.
+
+Metadata, cheapest first, never running package code (each step falls through to the next):
+
+1. PEP 658/714 ``<file>.metadata`` when the page advertises it (its advertised hash is checked:
+   :class:`IntegrityError` on mismatch); when not advertised it is still tried, until one host has answered
+   404 :data:`METADATA_PROBE_LIMIT` times, then no more for that host (a round trip saved per file);
+2. for wheels, HTTP ranges: one suffix request for the last 64 KiB (the central directory, usually the
+   METADATA member too), at most one more for the member; a server ignoring ``Range`` (200) gives the whole
+   wheel, a wrong ``Content-Range`` or bytes that do not parse fall through to
+3. downloading the whole wheel, its sha256 checked against the index (:class:`IntegrityError`);
+4. for sdists, the ``.metadata`` file, else the sdist downloaded and ``PKG-INFO`` read from the archive in
+   memory (never extracted, never built); trusted only when static by PEP 643, else ``None``.
+
+Results are cached by the file's sha256 (immutable), else by a hash of the redacted URL.
+
+Retries: 429 (``Retry-After`` in seconds or as an HTTP date, over ``retry_cap`` -> give up), 5xx, resets,
+truncated bodies and timeouts, with exponential backoff and full jitter, within ``retries`` and a wall-time
+budget of ``timeout * (retries + 1) + retry_cap`` seconds. 401/403 fail at once; 404 means "not here".
+Credentials in index URLs are sent as Basic auth to that URL's host only (URLs are stripped of them before any
+request, log or parse); ``~/.netrc`` (or ``$NETRC``) applies per host. Cost: whole-file fallbacks hold the
+file in memory; a bounded thread pool (``max_connections``, at most 16 threads) runs prefetches.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import email.utils
+import hashlib
+import io
+import logging
+import netrc as netrc_module
+import os
+import random
+import re
+import tarfile
+import threading
+import time
+import zipfile
+import zlib
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, fields, replace
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
+from urllib.request import url2pathname
+
+import httpx
+from packaging.utils import canonicalize_name
+
+from resolver.errors import RelaxPinsError
+from resolver.index.cache import CachedPage
+from resolver.index.metadata import (
+    CoreMetadata,
+    MetadataError,
+    ZipFormatError,
+    entry_span,
+    find_eocd,
+    find_metadata_entry,
+    is_static_sdist_metadata,
+    parse_central_directory,
+    parse_metadata,
+    read_entry,
+    wheel_metadata,
+)
+from resolver.index.settings import redact
+from resolver.index.simple import (
+    FileLink,
+    IndexFormatError,
+    ProjectPage,
+    parse_filename,
+    parse_find_links_html,
+    parse_html_page,
+    parse_json_page,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Generator, Iterable
+    from types import TracebackType
+
+    from packaging.utils import NormalizedName
+
+    from resolver.index.cache import Cache
+    from resolver.index.settings import IndexSettings
+
+__all__ = [
+    "ACCEPT",
+    "METADATA_PROBE_LIMIT",
+    "ClientStats",
+    "IndexClient",
+    "IndexUnreachableError",
+    "IndexedLink",
+    "IntegrityError",
+]
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+#: PEP 691 negotiation: JSON first, the HTML flavours as fallbacks.
+ACCEPT = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.1"
+#: After this many 404s for unadvertised ``.metadata`` files, a host is not asked for them again.
+METADATA_PROBE_LIMIT = 3
+#: The suffix range fetched first: holds the central directory of nearly every wheel.
+TAIL_BYTES = 64 * 1024
+_MAX_PKG_INFO = 4 * 1024 * 1024
+_IDENTITY = {"Accept-Encoding": "identity"}
+_CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+)")
+
+
+class IndexUnreachableError(RelaxPinsError):
+    """An index, page or file could not be fetched. ``url`` is redacted; ``tried`` says how hard we tried."""
+
+    exit_code = 3
+
+    def __init__(self, reason: str, *, url: str, tried: str, hint: str | None = None) -> None:
+        self.url = redact(url)
+        self.reason = reason
+        self.tried = tried
+        self.hint = hint
+        self.message = f"{self.url}: {reason} ({tried})"
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        return self.message + (f"\n  hint: {self.hint}" if self.hint else "")
+
+
+class IntegrityError(RelaxPinsError):
+    """A file or metadata file whose hash differs from the one the index gives (``expected``/``actual``)."""
+
+    exit_code = 4
+
+    def __init__(self, *, url: str, expected: str, actual: str, what: str = "file") -> None:
+        self.url = redact(url)
+        self.expected = expected
+        self.actual = actual
+        self.message = f"{self.url}: the {what} does not match its hash on the index: {expected} != {actual}"
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@dataclass(slots=True)
+class ClientStats:
+    """Counters of one client's work (HTTP attempts, bytes, cache hits, ranges, whole files, retries)."""
+
+    requests: int = 0
+    bytes_received: int = 0
+    cache_hits: int = 0
+    range_requests: int = 0
+    whole_downloads: int = 0
+    retries: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IndexedLink(FileLink):
+    """A :class:`FileLink` that remembers which index or find-links location listed it (redacted)."""
+
+    index_url: str = ""
+
+    @classmethod
+    def of(cls, link: FileLink, index_url: str) -> IndexedLink:
+        """``link`` tagged with ``index_url``."""
+        values = {f.name: getattr(link, f.name) for f in fields(FileLink)}
+        return cls(**values, index_url=redact(index_url))
+
+
+class _Fallback(Exception):
+    """Range requests cannot give the METADATA; ``body`` is the whole file when the server sent it."""
+
+    def __init__(self, reason: str, body: bytes | None = None) -> None:
+        super().__init__(reason)
+        self.body = body
+
+
+class _NoHeaderDumps(logging.Filter):
+    """hpack logs raw header blocks at DEBUG, which may hold an Authorization header: drop those records."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return False
+
+
+_NO_HEADER_DUMPS = _NoHeaderDumps()
+
+
+def _host_key(scheme: str, host: str, port: int | None) -> tuple[str, int]:
+    return host.lower(), port or (443 if scheme == "https" else 80)
+
+
+class _HostAuth(httpx.Auth):
+    """Basic credentials per host: from the index URLs, else from netrc; httpx drops them on cross-host redirects."""
+
+    def __init__(self, by_host: dict[tuple[str, int], tuple[str, str]], netrc: httpx.Auth | None) -> None:
+        self._by_host = by_host
+        self._netrc = netrc
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        found = self._by_host.get(_host_key(request.url.scheme, request.url.host, request.url.port))
+        if found is not None:
+            token = base64.b64encode(f"{found[0]}:{found[1]}".encode()).decode()
+            request.headers["Authorization"] = f"Basic {token}"
+        elif self._netrc is not None:
+            yield from self._netrc.auth_flow(request)
+            return
+        yield request
+
+
+def _netrc_auth() -> httpx.Auth | None:
+    path = Path(os.environ["NETRC"]) if os.environ.get("NETRC") else Path.home() / ".netrc"
+    if not path.is_file():
+        return None
+    try:
+        return httpx.NetRCAuth(str(path))
+    except (netrc_module.NetrcParseError, OSError):
+        logger.warning("ignoring %s: it cannot be read as a netrc file", path)
+        return None
+
+
+def _strip_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
+    """``url`` without ``user:password@`` and the credentials it carried."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return url, None
+    if parts.username is None and parts.password is None:
+        return url, None
+    host = parts.hostname or ""
+    netloc = (f"[{host}]" if ":" in host else host) + (f":{port}" if port else "")
+    credentials = (unquote(parts.username or ""), unquote(parts.password or ""))
+    return urlunsplit(parts._replace(netloc=netloc)), credentials
+
+
+def _local_path(location: str) -> Path | None:
+    """The path a ``file:`` URL or a plain path names; ``None`` for a remote URL."""
+    parts = urlsplit(location)
+    if parts.scheme == "file":
+        return Path(url2pathname(parts.path))
+    if len(parts.scheme) <= 1:  # no scheme, or a Windows drive letter
+        return Path(location).expanduser()
+    return None
+
+
+def _tried(attempts: int, last: str) -> str:
+    return f"{attempts} attempt{'s' if attempts != 1 else ''}, last error: {last}"
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("retry-after", "").strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _freshness(headers: httpx.Headers) -> tuple[int | None, bool]:
+    """``(max_age, may_store)`` from ``Cache-Control``."""
+    directives = {}
+    for item in headers.get("cache-control", "").lower().split(","):
+        key, _, value = item.strip().partition("=")
+        directives[key] = value.strip('"')
+    if "no-store" in directives:
+        return None, False
+    if "no-cache" in directives:
+        return None, True
+    try:
+        return max(0, int(directives["max-age"])), True
+    except (KeyError, ValueError):
+        return None, True
+
+
+def _check_hashes(data: bytes, hashes: Iterable[tuple[str, str]], *, url: str, what: str) -> None:
+    """Compare ``data`` with the strongest known advertised hash (sha256 first); no hash, no check."""
+    for name, expected in sorted(hashes, key=lambda item: item[0] != "sha256"):
+        if name in hashlib.algorithms_guaranteed:
+            actual = hashlib.new(name, data).hexdigest()
+            if actual != expected.lower():
+                raise IntegrityError(url=url, expected=f"{name}:{expected}", actual=f"{name}:{actual}", what=what)
+            return
+
+
+def _content_range(response: httpx.Response) -> tuple[int, int, int] | None:
+    """``(first, last, total)`` of a 206 answer whose header agrees with its body, else ``None``."""
+    match = _CONTENT_RANGE.fullmatch(response.headers.get("content-range", "").strip())
+    if response.status_code != 206 or match is None:
+        return None
+    first, last, total = (int(group) for group in match.groups())
+    if last < first or last >= total or len(response.content) != last - first + 1:
+        return None
+    return first, last, total
+
+
+def _zip_metadata(fetch: Callable[[int, int], bytes], tail: bytes, size: int, project: str) -> bytes:
+    """METADATA of a ``size``-byte wheel whose last bytes are ``tail``; ``fetch(first, last)`` reads more."""
+    start = size - len(tail)
+    try:
+        end = find_eocd(tail, file_size=size)
+    except ZipFormatError as exc:
+        if exc.needed_from is None or exc.needed_from >= start:
+            raise
+        tail, start = fetch(exc.needed_from, start - 1) + tail, exc.needed_from
+        end = find_eocd(tail, file_size=size)
+    if end.central_dir_offset < start:
+        tail, start = fetch(end.central_dir_offset, start - 1) + tail, end.central_dir_offset
+    offset = end.central_dir_offset - start
+    directory = tail[offset : offset + end.central_dir_size]
+    entries = parse_central_directory(directory, expected_entries=end.entries)
+    entry = find_metadata_entry(entries, project=project)
+    first, stop = entry_span(entry, entries, end.central_dir_offset)
+    record = tail[first - start : stop - start] if first >= start else fetch(first, stop - 1)
+    return read_entry(entry, record)
+
+
+def _is_top_pkg_info(name: str) -> bool:
+    parts = name.removeprefix("./").split("/")
+    return len(parts) == 2 and parts[1] == "PKG-INFO"
+
+
+def _pkg_info(data: bytes, filename: str, url: str) -> bytes | None:
+    """The top-level PKG-INFO of an sdist held in memory (tar or zip), ``None`` when it has none."""
+    try:
+        if filename.lower().endswith(".zip"):
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                for info in archive.infolist():
+                    if _is_top_pkg_info(info.filename) and info.file_size <= _MAX_PKG_INFO:
+                        return archive.read(info)
+            return None
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as tar:
+            for member in tar:
+                if member.isfile() and _is_top_pkg_info(member.name) and member.size <= _MAX_PKG_INFO:
+                    handle = tar.extractfile(member)
+                    return handle.read() if handle is not None else None
+    except (tarfile.TarError, zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as exc:
+        raise IndexFormatError(f"the sdist cannot be read: {exc}", url=redact(url)) from None
+    return None
+
+
+def _metadata_key(link: FileLink) -> str:
+    digest = link.hash("sha256")
+    if digest:
+        return f"sha256:{digest}"
+    return "url:" + hashlib.sha256(redact(link.url).encode()).hexdigest()
+
+
+class IndexClient:
+    """Fetches project pages and core metadata from the configured indexes (see the module docstring).
+
+    Thread-safe: ``project``/``metadata`` may be called from many threads; each distinct page or file is
+    fetched once per client (results and errors are memoized). ``backoff`` is the first retry's upper
+    bound in seconds (tests make it tiny). Use as a context manager, or call :meth:`close`.
+    """
+
+    def __init__(
+        self,
+        settings: IndexSettings,
+        *,
+        cache: Cache | None = None,
+        timeout: float = 15.0,
+        retries: int = 4,
+        offline: bool = False,
+        refresh: bool = False,
+        max_connections: int = 32,
+        retry_cap: float = 30.0,
+        best_across_indexes: bool = False,
+        netrc: bool = True,
+        backoff: float = 0.5,
+    ) -> None:
+        self.settings = settings
+        self.stats = ClientStats()
+        self._cache = cache
+        self._timeout = timeout
+        self._retries = max(0, retries)
+        self._offline = offline
+        self._refresh = refresh
+        self._max_connections = max(1, max_connections)
+        self._retry_cap = retry_cap
+        self._best = best_across_indexes
+        self._use_netrc = netrc
+        self._backoff = backoff
+        self._credentials: dict[tuple[str, int], tuple[str, str]] = {}
+        self._indexes = tuple(self._register(url).rstrip("/") + "/" for url in settings.urls)
+        self._find_links = tuple(self._register(location) for location in settings.find_links)
+        self._lock = threading.Lock()
+        self._http: httpx.Client | None = None
+        self._closed = False
+        workers = min(self._max_connections, 16)
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="relax-pins-index")
+        self._projects: dict[str, Future[ProjectPage | None]] = {}
+        self._metadata: dict[str, Future[CoreMetadata | None]] = {}
+        self._links: dict[str, Future[tuple[IndexedLink, ...]]] = {}
+        self._metadata_misses: dict[str, int] = {}
+
+    # -- the public surface ------------------------------------------------------------------------------
+
+    def project(self, name: str) -> ProjectPage | None:
+        """The project's page: the first index that has it, plus find-links files; ``None`` if nowhere."""
+        key = canonicalize_name(name)
+        return self._once(self._projects, key, lambda: self._load_project(key))
+
+    def metadata(self, link: FileLink) -> CoreMetadata | None:
+        """The core metadata of ``link``; ``None`` when only a build could tell (dynamic sdist metadata)."""
+        return self._once(self._metadata, link.url, lambda: self._load_metadata(link))
+
+    def prefetch_projects(self, names: Iterable[str]) -> None:
+        """Start fetching these pages in the background; :meth:`project` then answers from memory."""
+        for name in names:
+            key = canonicalize_name(name)
+            self._submit(self._projects, key, partial(self._load_project, key))
+
+    def prefetch_metadata(self, links: Iterable[FileLink]) -> None:
+        """Start fetching these files' metadata in the background."""
+        for link in links:
+            self._submit(self._metadata, link.url, partial(self._load_metadata, link))
+
+    def index_of(self, link: FileLink) -> str:
+        """The redacted index (or find-links location) that listed ``link``, ``""`` when unknown."""
+        return link.index_url if isinstance(link, IndexedLink) else ""
+
+    def close(self) -> None:
+        """Wait for running prefetches, drop queued ones, close the connections."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        with self._lock:
+            self._closed = True
+            http, self._http = self._http, None
+        if http is not None:
+            http.close()
+
+    def __enter__(self) -> IndexClient:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    # -- memo and pool -----------------------------------------------------------------------------------
+
+    def _once(self, memo: dict[str, Future[T]], key: str, load: Callable[[], T]) -> T:
+        """``load()`` run once per key; other callers wait for the same result or exception."""
+        with self._lock:
+            future = memo.get(key)
+            owner = future is None
+            if future is None:
+                future = memo[key] = Future()
+        if owner:
+            try:
+                future.set_result(load())
+            except BaseException as exc:
+                future.set_exception(exc)
+                raise
+        return future.result()
+
+    def _submit(self, memo: dict[str, Future[T]], key: str, load: Callable[[], T]) -> None:
+        with self._lock:
+            if key in memo or self._closed:
+                return
+        with contextlib.suppress(RuntimeError):  # the pool was shut down by a concurrent close()
+            self._pool.submit(self._quietly, memo, key, load)
+
+    def _quietly(self, memo: dict[str, Future[T]], key: str, load: Callable[[], T]) -> None:
+        # The error stays in the memo; the caller who asks for this key gets it raised.
+        with contextlib.suppress(Exception):
+            self._once(memo, key, load)
+
+    def _count(self, **amounts: int) -> None:
+        with self._lock:
+            for name, amount in amounts.items():
+                setattr(self.stats, name, getattr(self.stats, name) + amount)
+
+    # -- HTTP --------------------------------------------------------------------------------------------
+
+    def _register(self, url: str) -> str:
+        clean, credentials = _strip_credentials(url.strip())
+        if credentials is not None:
+            parts = urlsplit(clean)
+            self._credentials[_host_key(parts.scheme, parts.hostname or "", parts.port)] = credentials
+        return clean
+
+    def _client(self) -> httpx.Client:
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the index client is closed")
+            if self._http is None:
+                for name in ("hpack.hpack", "hpack.table"):
+                    logging.getLogger(name).addFilter(_NO_HEADER_DUMPS)
+                self._http = self._make_client()
+            return self._http
+
+    def _make_client(self) -> httpx.Client:
+        auth = _HostAuth(self._credentials, _netrc_auth() if self._use_netrc else None)
+        limits = httpx.Limits(max_connections=self._max_connections, max_keepalive_connections=self._max_connections)
+        timeout = httpx.Timeout(self._timeout)
+        headers = {"User-Agent": "relax-pins"}
+        try:
+            return httpx.Client(
+                http2=True, auth=auth, limits=limits, timeout=timeout, headers=headers, follow_redirects=True
+            )
+        except ImportError:  # h2 is not installed: HTTP/1.1 only
+            return httpx.Client(auth=auth, limits=limits, timeout=timeout, headers=headers, follow_redirects=True)
+
+    def _scrub(self, text: str) -> str:
+        for _, password in self._credentials.values():
+            if password:
+                text = text.replace(password, "***").replace(quote(password, safe=""), "***")
+        return text
+
+    def _attempt(
+        self, url: str, headers: dict[str, str] | None, ok: tuple[int, ...], attempts: int
+    ) -> httpx.Response | tuple[str, float | None]:
+        """One GET: the response when its status is in ``ok``, else why to retry and how long to wait."""
+        self._count(requests=1)
+        try:
+            response = self._client().get(url, headers=headers)
+        except httpx.TimeoutException as exc:
+            return f"timed out ({type(exc).__name__})", None
+        except (httpx.NetworkError, httpx.RemoteProtocolError, httpx.DecodingError) as exc:
+            return self._scrub(f"connection failed ({type(exc).__name__}: {exc})"), None
+        except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError) as exc:
+            reason = self._scrub(f"the request failed ({type(exc).__name__}: {exc})")
+            raise IndexUnreachableError(reason, url=url, tried=_tried(attempts, type(exc).__name__)) from None
+        status = response.status_code
+        self._count(bytes_received=len(response.content))
+        logger.debug("GET %s -> %d", redact(url), status)
+        if status in ok:
+            return response
+        if status in (401, 403):
+            host = _host_key(response.url.scheme, response.url.host, response.url.port)
+            sent = " (the index URL's credentials were sent)" if host in self._credentials else ""
+            raise IndexUnreachableError(
+                f"HTTP {status}: credentials are missing or were refused{sent}",
+                url=url,
+                tried=_tried(attempts, f"HTTP {status}"),
+                hint="put user:password in the index URL, or add the host to ~/.netrc",
+            )
+        if status != 429 and status < 500:
+            raise IndexUnreachableError(f"unexpected HTTP {status}", url=url, tried=_tried(attempts, str(status)))
+        wait = _retry_after(response)
+        if wait is not None and wait > self._retry_cap:
+            raise IndexUnreachableError(
+                f"the server asked to wait {wait:.0f} s, more than the {self._retry_cap:g} s retry cap",
+                url=url,
+                tried=_tried(attempts, f"HTTP {status}"),
+            )
+        return f"HTTP {status}", wait
+
+    def _get(self, url: str, *, ok: tuple[int, ...], headers: dict[str, str] | None = None) -> httpx.Response:
+        """GET ``url`` with retries until the status is in ``ok``; :class:`IndexUnreachableError` else."""
+        deadline = time.monotonic() + self._timeout * (self._retries + 1) + self._retry_cap
+        attempts = 0
+        while True:
+            attempts += 1
+            outcome = self._attempt(url, headers, ok, attempts)
+            if isinstance(outcome, httpx.Response):
+                return outcome
+            reason, wait = outcome
+            if attempts > self._retries:
+                raise IndexUnreachableError(f"gave up after {reason}", url=url, tried=_tried(attempts, reason))
+            ceiling = min(self._retry_cap, self._backoff * 2 ** (attempts - 1))
+            delay = wait if wait is not None else random.uniform(0, ceiling)  # noqa: S311 - jitter, not secrets
+            if time.monotonic() + delay > deadline:
+                raise IndexUnreachableError(
+                    f"gave up after {reason}: the time budget is spent", url=url, tried=_tried(attempts, reason)
+                )
+            self._count(retries=1)
+            logger.debug("retrying %s in %.2f s after %s", redact(url), delay, reason)
+            time.sleep(delay)
+
+    def _not_found(self, url: str) -> IndexUnreachableError:
+        return IndexUnreachableError(
+            "the index lists this file but does not serve it", url=url, tried=_tried(1, "HTTP 404")
+        )
+
+    # -- pages -------------------------------------------------------------------------------------------
+
+    def _page(self, url: str) -> CachedPage | None:
+        """A page body with its validators; ``None`` for 404/410. Cache rules in the module docstring."""
+        path = _local_path(url)
+        if path is not None:
+            return self._local_page(path, url)
+        cached = None if self._refresh or self._cache is None else self._cache.get_page(url)
+        now = time.time()
+        if self._offline or (cached is not None and cached.is_fresh(now)):
+            if cached is None:
+                raise IndexUnreachableError(
+                    "offline, and the page is not in the cache",
+                    url=url,
+                    tried="0 attempts (offline)",
+                    hint="run once without --offline to fill the cache",
+                )
+            self._count(cache_hits=1)
+            return cached if cached.status == 200 else None
+        headers = {"Accept": ACCEPT}
+        if cached is not None and cached.status == 200:
+            if cached.etag:
+                headers["If-None-Match"] = cached.etag
+            if cached.last_modified:
+                headers["If-Modified-Since"] = cached.last_modified
+        response = self._get(url, headers=headers, ok=(200, 304, 404, 410))
+        max_age, store = _freshness(response.headers)
+        if response.status_code == 304 and cached is not None:
+            self._count(cache_hits=1)
+            etag = response.headers.get("etag", cached.etag)
+            page = replace(cached, fetched_at=now, max_age=max_age, etag=etag)
+        elif response.status_code == 200:
+            page = CachedPage(
+                body=response.content,
+                content_type=response.headers.get("content-type"),
+                etag=response.headers.get("etag"),
+                last_modified=response.headers.get("last-modified"),
+                fetched_at=now,
+                max_age=max_age,
+                final_url=redact(str(response.url)),
+            )
+        elif response.status_code == 304:
+            raise IndexUnreachableError("HTTP 304 to an unconditional request", url=url, tried=_tried(1, "304"))
+        else:
+            page = CachedPage(
+                body=b"", content_type=None, etag=None, last_modified=None, fetched_at=now, max_age=max_age, status=404
+            )
+        if store and self._cache is not None:
+            self._cache.put_page(url, page)
+        return page if page.status == 200 else None
+
+    def _local_page(self, path: Path, url: str) -> CachedPage | None:
+        target = path / "index.html" if path.is_dir() else path
+        try:
+            body = target.read_bytes()
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        except OSError as exc:
+            raise IndexUnreachableError(
+                f"cannot read it ({exc.strerror})", url=url, tried=_tried(1, "OSError")
+            ) from None
+        content_type = "application/vnd.pypi.simple.v1+json" if target.suffix == ".json" else "text/html"
+        return CachedPage(
+            body=body,
+            content_type=content_type,
+            etag=None,
+            last_modified=None,
+            fetched_at=time.time(),
+            max_age=None,
+            final_url=url,
+        )
+
+    def _load_project(self, name: NormalizedName) -> ProjectPage | None:
+        found: list[tuple[str, ProjectPage]] = []
+        for index in self._indexes:
+            url = f"{index}{quote(name)}/"
+            page = self._page(url)
+            if page is None:
+                continue
+            base = page.final_url or url
+            if "json" in (page.content_type or "").lower():
+                parsed = parse_json_page(page.body, url=base)
+            else:
+                parsed = parse_html_page(page.body, url=base, name=name)
+            found.append((index, parsed))
+            if not self._best:
+                break
+        extra = [link for link in self._find_links_files() if _project_of(link) == name]
+        if not found and not extra:
+            return None
+        first = found[0][1] if found else None
+        return ProjectPage(
+            name=name,
+            url=first.url if first else extra[0].index_url,
+            files=tuple(IndexedLink.of(f, index) for index, page in found for f in page.files) + tuple(extra),
+            versions=tuple(dict.fromkeys(v for _, page in found for v in page.versions)),
+            warnings=tuple(w for _, page in found for w in page.warnings),
+            api_version=first.api_version if first else None,
+        )
+
+    def _find_links_files(self) -> tuple[IndexedLink, ...]:
+        if not self._find_links:
+            return ()
+        return self._once(self._links, "", self._load_find_links)
+
+    def _load_find_links(self) -> tuple[IndexedLink, ...]:
+        """Every distribution in the find-links locations: folders are listed, pages parsed."""
+        links: list[IndexedLink] = []
+        for location in self._find_links:
+            path = _local_path(location)
+            if path is not None and path.is_dir():
+                for entry in sorted(path.iterdir()):
+                    if entry.is_file() and parse_filename(entry.name) is not None:
+                        uri = entry.resolve().as_uri()
+                        links.append(IndexedLink(filename=entry.name, url=uri, index_url=redact(location)))
+                continue
+            page = self._page(location) if path is None else self._local_page(path, path.resolve().as_uri())
+            if page is None:
+                logger.warning("find-links location %s was not found; ignored", redact(location))
+                continue
+            parsed = parse_find_links_html(page.body, url=page.final_url or location)
+            links.extend(IndexedLink.of(f, location) for f in parsed.files)
+        return tuple(links)
+
+    # -- metadata ----------------------------------------------------------------------------------------
+
+    def _load_metadata(self, link: FileLink) -> CoreMetadata | None:
+        parsed = parse_filename(link.filename)
+        if parsed is None:
+            return None
+        key = _metadata_key(link)
+        cached = None if self._refresh or self._cache is None else self._cache.get_metadata(key)
+        if cached is not None:
+            try:
+                result = parse_metadata(cached) if cached else None
+            except MetadataError:
+                logger.warning("cached metadata of %s is unreadable; fetching it again", link.filename)
+            else:
+                self._count(cache_hits=1)
+                return result
+        if self._offline and _local_path(link.url) is None:
+            raise IndexUnreachableError(
+                "offline, and its metadata is not in the cache",
+                url=link.url,
+                tried="0 attempts (offline)",
+                hint="run once without --offline to fill the cache",
+            )
+        data = self._metadata_file(link)
+        if data is None:
+            data = self._wheel_metadata(link, parsed.name) if parsed.kind == "wheel" else self._sdist_metadata(link)
+        result = None
+        if data:
+            try:
+                result = parse_metadata(data)
+            except MetadataError as exc:
+                raise MetadataError(exc.message, url=redact(link.url)) from None
+            if parsed.kind == "sdist" and not is_static_sdist_metadata(result):
+                data, result = b"", None
+        if self._cache is not None:
+            self._cache.put_metadata(key, data)
+        return result
+
+    def _metadata_file(self, link: FileLink) -> bytes | None:
+        """The PEP 658 ``.metadata`` body, or ``None`` when not served (step 1 of the chain)."""
+        advertised = link.has_metadata
+        path = _local_path(link.url)
+        if path is not None:
+            sibling = path.with_name(path.name + ".metadata")
+            data = sibling.read_bytes() if sibling.is_file() else None
+        else:
+            host = urlsplit(link.url).netloc
+            with self._lock:
+                if not advertised and self._metadata_misses.get(host, 0) >= METADATA_PROBE_LIMIT:
+                    return None
+            # S3-style hosts answer 403 for a missing object: for an unadvertised probe that means "absent".
+            response = self._get(link.metadata_url, ok=(200, 404, 410) if advertised else (200, 403, 404, 410))
+            data = response.content if response.status_code == 200 else None
+            if data is None and not advertised:
+                with self._lock:
+                    self._metadata_misses[host] = self._metadata_misses.get(host, 0) + 1
+        if data is not None and advertised:
+            _check_hashes(data, link.metadata_hashes, url=link.metadata_url, what="metadata file")
+        return data
+
+    def _read_local(self, link: FileLink) -> bytes | None:
+        path = _local_path(link.url)
+        if path is None:
+            return None
+        try:
+            return path.read_bytes()
+        except OSError as exc:
+            raise IndexUnreachableError(
+                f"cannot read it ({exc.strerror})", url=link.url, tried=_tried(1, "OSError")
+            ) from None
+
+    def _download(self, link: FileLink) -> bytes:
+        response = self._get(link.url, headers=_IDENTITY, ok=(200, 404, 410))
+        if response.status_code != 200:
+            raise self._not_found(link.url)
+        self._count(whole_downloads=1)
+        return response.content
+
+    def _wheel_metadata(self, link: FileLink, project: str) -> bytes:
+        """METADATA by range requests, else from the whole wheel (hash checked)."""
+        data = self._read_local(link)
+        if data is None:
+            try:
+                return self._ranged_metadata(link, project)
+            except _Fallback as fallback:
+                logger.debug("ranges of %s did not work (%s); reading the whole wheel", redact(link.url), fallback)
+                if fallback.body is not None:
+                    self._count(whole_downloads=1)
+                data = fallback.body if fallback.body is not None else self._download(link)
+        _check_hashes(data, link.hashes, url=link.url, what="wheel")
+        try:
+            return wheel_metadata(data, project=project)
+        except ZipFormatError as exc:
+            raise ZipFormatError(f"the wheel cannot be read: {exc.message}", url=redact(link.url)) from None
+
+    def _range(self, url: str, first: int, last: int) -> bytes:
+        response = self._get(url, headers={"Range": f"bytes={first}-{last}", **_IDENTITY}, ok=(200, 206, 404, 410, 416))
+        self._count(range_requests=1)
+        if response.status_code == 200:
+            raise _Fallback("the server ignored Range", response.content)
+        if response.status_code in (404, 410):
+            raise self._not_found(url)
+        span = _content_range(response)
+        if span is None or span[:2] != (first, last):
+            raise _Fallback(f"a wrong answer to bytes={first}-{last}")
+        return response.content
+
+    def _ranged_metadata(self, link: FileLink, project: str) -> bytes:
+        response = self._get(
+            link.url, headers={"Range": f"bytes=-{TAIL_BYTES}", **_IDENTITY}, ok=(200, 206, 404, 410, 416)
+        )
+        self._count(range_requests=1)
+        if response.status_code == 200:
+            raise _Fallback("the server ignored Range", response.content)
+        if response.status_code in (404, 410):
+            raise self._not_found(link.url)
+        span = _content_range(response)
+        if span is None or span[1] != span[2] - 1 or span[0] != max(0, span[2] - TAIL_BYTES):
+            raise _Fallback("a wrong answer to the suffix range")
+        try:
+            return _zip_metadata(partial(self._range, link.url), response.content, span[2], project)
+        except ZipFormatError as exc:
+            raise _Fallback(f"the ranges do not read as a zip: {exc.message}") from None
+
+    def _sdist_metadata(self, link: FileLink) -> bytes:
+        """PKG-INFO read from the sdist in memory; ``b""`` when it has none."""
+        data = self._read_local(link)
+        if data is None:
+            data = self._download(link)
+        _check_hashes(data, link.hashes, url=link.url, what="sdist")
+        return _pkg_info(data, link.filename, link.url) or b""
+
+
+def _project_of(link: FileLink) -> str | None:
+    parsed = parse_filename(link.filename)
+    return parsed.name if parsed else None

@@ -1,0 +1,168 @@
+"""The releases of a project and the candidates a target can install: policy-free, over the index client.
+
+The rules are pip's (and unearth's evaluator), applied per file:
+
+- a file counts only if its filename parses and names the project (the page may list strays);
+- a wheel fits when one of its tags is in :attr:`Target.tags`; among fitting wheels the best tag priority
+  wins, then the higher build tag; an sdist is the fallback when no wheel fits;
+- ``Requires-Python`` is checked per file, leniently (an invalid specifier passes, as in pip);
+- PEP 592: a yanked file is skipped unless the specifier is an exact ``==``/``===`` pin and the caller
+  allows yanked pins; a release counts as yanked when ALL its files are;
+- pre-releases are candidates only when the specifier names one or ``allow_prereleases`` is set.
+
+No policy lives here (which bound to pick is :mod:`resolver.core.policy`'s business). Cost: one
+``client.project`` call per name (memoized in the client); grouping is linear in the number of files, and
+releases are memoized per name, so the resolver may ask again and again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from packaging.utils import canonicalize_name
+
+from resolver.index.simple import parse_filename
+
+if TYPE_CHECKING:
+    from packaging.specifiers import SpecifierSet
+    from packaging.utils import NormalizedName
+    from packaging.version import Version
+
+    from resolver.core.target import Target
+    from resolver.index.client import IndexClient
+    from resolver.index.simple import FileLink, ParsedFilename
+
+__all__ = ["Candidate", "Finder", "Release"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Candidate:
+    """One installable version for the target: the best file for it and where it came from."""
+
+    name: NormalizedName
+    version: Version
+    link: FileLink
+    is_wheel: bool
+    yanked: str | None
+    requires_python: str | None
+    index_url: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Release:
+    """Every file of one version on the index, and what they say about the target.
+
+    ``yanked`` is set (the first reason given, else ``""``) only when every file is yanked.
+    ``requires_python`` is that of the best file for the target (else of the first file);
+    ``python_ok`` says whether any usable file accepts the target Python.
+    """
+
+    version: Version
+    files: tuple[FileLink, ...]
+    yanked: str | None
+    requires_python: str | None
+    has_compatible_wheel: bool
+    has_sdist: bool
+    python_ok: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _File:
+    link: FileLink
+    parsed: ParsedFilename
+    priority: int | None  # tag priority for wheels, None for sdists and wheels that do not fit
+
+
+def _is_exact_pin(specifier: SpecifierSet) -> bool:
+    specs = list(specifier)
+    return len(specs) == 1 and specs[0].operator in ("==", "===") and not specs[0].version.endswith(".*")
+
+
+class Finder:
+    """Releases and candidates of projects for one :class:`Target`, read through an :class:`IndexClient`."""
+
+    def __init__(self, client: IndexClient, target: Target, *, allow_prereleases: bool = False) -> None:
+        self._client = client
+        self._target = target
+        self._allow_prereleases = allow_prereleases
+        self._files: dict[str, dict[Version, list[_File]] | None] = {}
+
+    def releases(self, name: str) -> tuple[Release, ...] | None:
+        """Every release of ``name`` on the index, newest first; ``None`` when no index has the project."""
+        groups = self._grouped(canonicalize_name(name))
+        if groups is None:
+            return None
+        return tuple(self._release(version, groups[version]) for version in sorted(groups, reverse=True))
+
+    def candidates(
+        self, name: str, specifier: SpecifierSet, *, allow_yanked_pin: bool = False
+    ) -> tuple[Candidate, ...]:
+        """Installable versions in ``specifier``, newest first, each with its best file for the target."""
+        project = canonicalize_name(name)
+        groups = self._grouped(project) or {}
+        prereleases = self._allow_prereleases or bool(specifier.prereleases)
+        yanked_ok = allow_yanked_pin and _is_exact_pin(specifier)
+        found = []
+        for version in sorted(groups, reverse=True):
+            if not specifier.contains(version, prereleases=prereleases):
+                continue
+            best = self._best(groups[version], yanked_ok=yanked_ok)
+            if best is None:
+                continue
+            found.append(
+                Candidate(
+                    name=project,
+                    version=version,
+                    link=best.link,
+                    is_wheel=best.parsed.kind == "wheel",
+                    yanked=best.link.yanked,
+                    requires_python=best.link.requires_python,
+                    index_url=self._client.index_of(best.link),
+                )
+            )
+        return tuple(found)
+
+    def _grouped(self, name: NormalizedName) -> dict[Version, list[_File]] | None:
+        if name in self._files:
+            return self._files[name]
+        page = self._client.project(name)
+        groups: dict[Version, list[_File]] | None = None
+        if page is not None:
+            groups = {}
+            for link in page.files:
+                parsed = parse_filename(link.filename)
+                if parsed is None or parsed.name != name:
+                    continue
+                priority = None if parsed.tags is None else self._target.tag_priority(parsed.tags)
+                groups.setdefault(parsed.version, []).append(_File(link, parsed, priority))
+        self._files[name] = groups
+        return groups
+
+    def _best(self, files: list[_File], *, yanked_ok: bool) -> _File | None:
+        """The wheel with the best tag priority (then build tag), else the first sdist; ``None`` if neither.
+
+        Files that are yanked (unless ``yanked_ok``) or reject the target Python do not count.
+        """
+        usable = [
+            f for f in files if (yanked_ok or not f.link.is_yanked) and self._target.python_ok(f.link.requires_python)
+        ]
+        wheels = sorted((f for f in usable if f.priority is not None), key=lambda f: f.parsed.build, reverse=True)
+        if wheels:
+            return min(wheels, key=lambda f: f.priority if f.priority is not None else 0)
+        return next((f for f in usable if f.parsed.kind == "sdist"), None)
+
+    def _release(self, version: Version, files: list[_File]) -> Release:
+        fitting = [f for f in files if f.priority is not None or f.parsed.kind == "sdist"]
+        all_yanked = all(f.link.is_yanked for f in files)
+        best = self._best(files, yanked_ok=True)
+        reasons = [f.link.yanked for f in files if f.link.yanked]
+        return Release(
+            version=version,
+            files=tuple(f.link for f in files),
+            yanked=(reasons[0] if reasons else "") if all_yanked else None,
+            requires_python=(best or files[0]).link.requires_python,
+            has_compatible_wheel=any(f.priority is not None for f in files),
+            has_sdist=any(f.parsed.kind == "sdist" for f in files),
+            python_ok=any(self._target.python_ok(f.link.requires_python) for f in fitting),
+        )
