@@ -1,0 +1,156 @@
+"""Verification wired for the commands: files in, index settings and target decided, findings out.
+
+``check_files(result, options, relaxed=...)`` takes what :func:`resolver.pipeline.plan_relax` read and
+verifies either the ranges as they are (``relax-pins check``) or as the relax command would write them.
+An index that cannot be reached is a value here (``unreachable``), not an exception: the command still
+reports every finding that did not need the index, writes nothing and exits 3.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from resolver.core.directs import directs_from_pyproject, directs_from_requirements, index_options
+from resolver.core.model import Direct, Finding, Severity
+from resolver.core.pyproject import parse as parse_pyproject
+from resolver.core.reqfile import RequirementsFile, parse
+from resolver.core.target import Target, make_target
+from resolver.index.cache import Cache, default_cache_dir
+from resolver.index.client import IndexClient, IndexUnreachableError, IntegrityError
+from resolver.index.finder import Finder
+from resolver.index.settings import IndexSettings, redact, resolve_settings
+from resolver.resolve.source import IndexSource
+from resolver.verify import Verification, verify
+
+if TYPE_CHECKING:
+    from resolver.pipeline import FileResult, RelaxResult
+
+__all__ = ["CheckOutcome", "IndexOptions", "check_files", "exact_pin_findings"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IndexOptions:
+    """How to reach the index and what to verify for: the options every verifying command shares."""
+
+    index_url: str | None = None
+    extra_index_urls: tuple[str, ...] = ()
+    find_links: tuple[str, ...] = ()
+    python: str | None = None
+    platform: str | None = None
+    pre: bool = False
+    cache_dir: Path | None = None
+    no_cache: bool = False
+    offline: bool = False
+    refresh: bool = False
+    timeout: float = 15.0
+    retries: int = 4
+    best_across_indexes: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CheckOutcome:
+    """What verification found; ``unreachable``/``integrity`` say why it could not finish."""
+
+    verification: Verification | None
+    target: Target
+    indexes: tuple[str, ...]
+    findings: tuple[Finding, ...] = ()
+    unreachable: str | None = None
+    integrity: str | None = None
+
+    @property
+    def exit_code(self) -> int | None:
+        """3 (unreachable) or 4 (integrity) when verification could not finish, else None."""
+        if self.integrity:
+            return IntegrityError.exit_code
+        if self.unreachable:
+            return IndexUnreachableError.exit_code
+        return None
+
+
+def _models(files: tuple[FileResult, ...], *, relaxed: bool) -> list[tuple[FileResult, RequirementsFile]]:
+    return [
+        (f, parse(f.text if relaxed else f.original.text, path=f.display)) for f in files if f.kind == "requirements"
+    ]
+
+
+def _directs(files: tuple[FileResult, ...], *, relaxed: bool) -> list[Direct]:
+    directs: list[Direct] = []
+    for f in files:
+        text = f.text if relaxed else f.original.text
+        if f.kind == "requirements":
+            directs.extend(
+                directs_from_requirements(parse(text, path=f.display), path=f.display, constraint=f.constraint)
+            )
+        else:
+            directs.extend(directs_from_pyproject(parse_pyproject(text, path=f.display), path=f.display))
+    return directs
+
+
+def _settings(options: IndexOptions, files: tuple[FileResult, ...]) -> tuple[IndexSettings, bool]:
+    from_files = index_options([m for _, m in _models(files, relaxed=False)])
+    settings = resolve_settings(
+        cli_index_url=options.index_url,
+        cli_extra_index_urls=options.extra_index_urls,
+        cli_find_links=options.find_links,
+        file_index_url=from_files.index_url,
+        file_extra_index_urls=from_files.extra_index_urls,
+        file_find_links=_local_links(from_files.find_links, files),
+        file_no_index=from_files.no_index,
+    )
+    return settings, options.pre or from_files.pre
+
+
+def _local_links(links: tuple[str, ...], files: tuple[FileResult, ...]) -> tuple[str, ...]:
+    """A relative ``--find-links`` in a file is relative to that file's folder, as pip reads it."""
+    base = files[0].path.parent if files else Path()
+    return tuple(link if "://" in link or Path(link).is_absolute() else str(base / link) for link in links)
+
+
+def exact_pin_findings(result: RelaxResult) -> tuple[Finding, ...]:
+    """``exact-pin`` warnings for every pin the relax command would change."""
+    return tuple(
+        Finding(
+            code="exact-pin",
+            severity=Severity.WARNING,
+            path=c.path,
+            line=c.line,
+            package=c.package,
+            message=f"{c.before} is an exact pin",
+            fix=f"relax it to {c.after} (run: relax-pins {c.path})",
+        )
+        for f in result.files
+        for c in f.changes
+    )
+
+
+def check_files(result: RelaxResult, options: IndexOptions, *, relaxed: bool) -> CheckOutcome:
+    """Verify the files' requirements (as relaxed, or as they are) against the index for the target."""
+    target = make_target(options.python, options.platform)
+    settings, pre = _settings(options, result.files)
+    indexes = tuple(redact(u) for u in settings.urls)
+    directs = _directs(result.files, relaxed=relaxed)
+    cache = None if options.no_cache else Cache(options.cache_dir or default_cache_dir())
+    try:
+        with IndexClient(
+            settings,
+            cache=cache,
+            timeout=options.timeout,
+            retries=options.retries,
+            offline=options.offline,
+            refresh=options.refresh,
+            best_across_indexes=options.best_across_indexes,
+        ) as client:
+            finder = Finder(client, target, allow_prereleases=pre)
+            source = IndexSource(finder=finder, client=client)
+            verification = verify(directs, finder=finder, source=source, target=target, allow_prereleases=pre)
+    except IndexUnreachableError as exc:
+        return CheckOutcome(verification=None, target=target, indexes=indexes, unreachable=str(exc))
+    except IntegrityError as exc:
+        return CheckOutcome(verification=None, target=target, indexes=indexes, integrity=str(exc))
+    return CheckOutcome(verification=verification, target=target, indexes=indexes, findings=verification.findings)

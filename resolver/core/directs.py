@@ -1,0 +1,148 @@
+"""The direct requirements of a file model, and the index options a requirements file sets.
+
+PURE. What is verified from each kind of file:
+
+- requirements files: every REQUIREMENT and EDITABLE entry (editables and direct references are unchecked
+  but their names count); entries of a file reached through ``-c`` constrain and never request;
+- pyproject.toml: ``[project].dependencies`` and Poetry's main ``dependencies`` (extras, dependency groups and
+  Poetry groups are optional sets; they are relaxed but not resolved together with the main set, since extras
+  such as ``cpu`` and ``cuda`` are often meant to exclude each other). A Poetry constraint that PEP 440 cannot
+  say (``||``) is unchecked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from packaging.markers import InvalidMarker, Marker
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import canonicalize_name
+
+from resolver.core.model import Direct
+from resolver.core.poetry import to_pep440
+from resolver.core.pyproject import DependencyStyle, PyProject
+from resolver.core.reqfile import EntryKind, Requirement, RequirementsFile, parse_requirement
+
+__all__ = ["FileIndexOptions", "directs_from_pyproject", "directs_from_requirements", "index_options"]
+
+_MAIN_TABLES = ("project.dependencies", "tool.poetry.dependencies")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FileIndexOptions:
+    """Index options a requirements file sets for pip (``--index-url``, ``--extra-index-url``, ...)."""
+
+    index_url: str | None = None
+    extra_index_urls: tuple[str, ...] = ()
+    find_links: tuple[str, ...] = ()
+    pre: bool = False
+    no_index: bool = False
+
+
+def index_options(models: list[RequirementsFile]) -> FileIndexOptions:
+    """The index options of a set of files (an included file's options apply to the whole run, as in pip)."""
+    index_url: str | None = None
+    extra: list[str] = []
+    links: list[str] = []
+    pre = no_index = False
+    for model in models:
+        for entry in model.entries:
+            if entry.kind is not EntryKind.OPTION:
+                continue
+            for name, value in entry.options:
+                if name == "--index-url" and value:
+                    index_url = value
+                elif name == "--extra-index-url" and value:
+                    extra.append(value)
+                elif name == "--find-links" and value:
+                    links.append(value)
+                elif name == "--pre":
+                    pre = True
+                elif name == "--no-index":
+                    no_index = True
+    return FileIndexOptions(
+        index_url=index_url,
+        extra_index_urls=tuple(dict.fromkeys(extra)),
+        find_links=tuple(dict.fromkeys(links)),
+        pre=pre,
+        no_index=no_index,
+    )
+
+
+def _direct(req: Requirement, *, text: str, path: str, line: int, constraint: bool) -> Direct:
+    try:
+        specifier = SpecifierSet(req.specifier)
+    except InvalidSpecifier:  # the parser validated it; a weird ``===`` value is the only way here
+        specifier = SpecifierSet()
+    try:
+        marker = Marker(req.marker) if req.marker else None
+    except InvalidMarker:
+        marker = None
+    return Direct(
+        name=req.key,
+        text=text,
+        specifier=specifier,
+        path=path,
+        line=line,
+        extras=frozenset(canonicalize_name(e) for e in req.extras),
+        marker=marker,
+        url=req.url,
+        constraint=constraint,
+    )
+
+
+def _shown(req: Requirement) -> str:
+    extras = f"[{','.join(req.extras)}]" if req.extras else ""
+    if req.url is not None:
+        return f"{req.name or '<unnamed>'}{extras} @ {req.url}" if req.name else req.url
+    return f"{req.name}{extras}{''.join(req.specifier.split())}"
+
+
+def directs_from_requirements(model: RequirementsFile, *, path: str, constraint: bool = False) -> list[Direct]:
+    """Every requirement of a requirements file, in order."""
+    out: list[Direct] = []
+    for entry in model.requirements():
+        req = entry.requirement
+        if req is None:
+            continue
+        if not req.key and req.url is not None:
+            # An unnamed URL or path: nothing to look up, nothing to count.
+            out.append(
+                Direct(
+                    name=canonicalize_name(req.url),
+                    text=req.url,
+                    specifier=SpecifierSet(),
+                    path=path,
+                    line=entry.lineno,
+                    url=req.url,
+                    constraint=constraint,
+                )
+            )
+            continue
+        out.append(_direct(req, text=_shown(req), path=path, line=entry.lineno, constraint=constraint))
+    return out
+
+
+def directs_from_pyproject(project: PyProject, *, path: str) -> list[Direct]:
+    """The main dependencies of a pyproject.toml (see the module docstring)."""
+    out: list[Direct] = []
+    for dep in project.dependencies:
+        if dep.table not in _MAIN_TABLES:
+            continue
+        if dep.style is DependencyStyle.PEP508:
+            req = parse_requirement(dep.text, path=path, line=dep.line, col_offset=dep.col)
+            out.append(_direct(req, text=_shown(req), path=path, line=dep.line, constraint=False))
+            continue
+        name = canonicalize_name(dep.name)
+        specifier = to_pep440(dep.text)
+        out.append(
+            Direct(
+                name=name,
+                text=f'{dep.name} = "{dep.text}"',
+                specifier=specifier if specifier is not None else SpecifierSet(),
+                path=path,
+                line=dep.line,
+                unchecked=None if specifier is not None else f"the Poetry constraint {dep.text!r} has no PEP 440 form",
+            )
+        )
+    return out

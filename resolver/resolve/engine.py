@@ -1,0 +1,146 @@
+"""``resolve(requirements, source, markers, mode)``: one resolution, or a conflict explained.
+
+resolvelib's exceptions never leave this module: a set without a solution comes back as a
+:class:`~resolver.resolve.model.Conflict` value whose message names every requirement involved with its file
+and line, and whose ``fix`` proposes ranges that would resolve it where the source can tell.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from packaging.specifiers import SpecifierSet
+from resolvelib import BaseReporter, ResolutionImpossible, ResolutionTooDeep, Resolver
+
+from resolver.resolve.model import Conflict, ConflictCause, Mode, Pin, Req, Resolution
+from resolver.resolve.provider import CandidateSource, Provider, ResolvedCandidate
+
+__all__ = ["MAX_ROUNDS", "Outcome", "resolve"]
+
+#: resolvelib's round limit: enough for torch-scale sets, small enough to fail in seconds, not hours.
+MAX_ROUNDS = 20_000
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Outcome:
+    """A resolution, or the conflict that prevents one; ``invalid`` lists unreadable Requires-Dist."""
+
+    resolution: Resolution | None
+    conflict: Conflict | None
+    invalid: tuple[tuple[str, str], ...] = ()
+
+
+def resolve(
+    requirements: Sequence[Req],
+    *,
+    source: CandidateSource,
+    markers: Mapping[str, str],
+    mode: Mode = Mode.HIGHEST,
+    constraints: Mapping[str, SpecifierSet] | None = None,
+    provided: frozenset[str] = frozenset(),
+) -> Outcome:
+    """Resolve ``requirements`` for the target described by ``markers``, within ``constraints``."""
+    direct = frozenset(r.identifier for r in requirements)
+    provider = Provider(
+        source=source, markers=markers, direct=direct, mode=mode, constraints=constraints or {}, provided=provided
+    )
+    source.prefetch(r.name for r in requirements)
+    resolver: Resolver[Req, ResolvedCandidate, str] = Resolver(provider, BaseReporter())
+    try:
+        result = resolver.resolve(requirements, max_rounds=MAX_ROUNDS)
+    except ResolutionImpossible as exc:
+        causes = tuple(
+            ConflictCause(requirement=info.requirement, parent=str(info.parent) if info.parent else None)
+            for info in exc.causes
+        )
+        return Outcome(resolution=None, conflict=explain(causes, mode, source), invalid=tuple(provider.invalid))
+    except ResolutionTooDeep:
+        conflict = Conflict(
+            mode=mode,
+            causes=(),
+            message=f"gave up after {MAX_ROUNDS} rounds of backtracking: the ranges are too loose to settle",
+            fix="narrow the ranges of the packages that backtrack most (run with a tighter --bound)",
+            direct=tuple(requirements),
+        )
+        return Outcome(resolution=None, conflict=conflict, invalid=tuple(provider.invalid))
+    required_by: dict[str, list[str]] = defaultdict(list)
+    for key in result.mapping:
+        for parent in result.graph.iter_parents(key):
+            if parent is not None:
+                required_by[key.split("[", 1)[0]].append(parent.split("[", 1)[0])
+    pins = []
+    for key, cand in sorted(result.mapping.items()):
+        if cand.extras or cand.found.handle is None:
+            continue  # the base identifier carries the pin; a direct reference has no pin
+        pins.append(
+            Pin(
+                name=cand.name,
+                version=cand.version,
+                filename=cand.found.filename,
+                index_url=cand.found.index_url,
+                is_wheel=cand.found.is_wheel,
+                required_by=tuple(sorted(set(required_by.get(key, ())))),
+            )
+        )
+    resolution = Resolution(mode=mode, pins=tuple(pins), dynamic=tuple(sorted(provider.dynamic)))
+    return Outcome(resolution=resolution, conflict=None, invalid=tuple(provider.invalid))
+
+
+def _asked(cause: ConflictCause, mode: Mode) -> str:
+    req = cause.requirement
+    spec = str(req.specifier) or " (any version)"
+    if cause.parent:
+        return f"{cause.parent} requires {req.identifier}{spec}"
+    if mode is Mode.LOWEST:
+        return f"{req.origin} has its lower bound at {req.identifier}{spec}"
+    return f"{req.origin} asks for {req.identifier}{spec}"
+
+
+def explain(causes: Sequence[ConflictCause], mode: Mode, source: CandidateSource) -> Conflict:
+    """A message a person can act on, and a fix where one can be found."""
+    by_name: dict[str, list[ConflictCause]] = defaultdict(list)
+    for cause in causes:
+        by_name[cause.requirement.name].append(cause)
+    sentences: list[str] = []
+    fixes: list[str] = []
+    for name, group in by_name.items():
+        direct = [c for c in group if c.parent is None]
+        transitive = [c for c in group if c.parent is not None]
+        if direct and transitive:
+            sentences.extend(f"{_asked(t, mode)}, but {_asked(direct[0], mode)}" for t in transitive)
+            fixes.extend(_fix_for(direct[0], transitive, source, mode))
+        elif len(group) > 1:
+            sentences.append(", and ".join(_asked(c, mode) for c in group))
+        else:
+            sentences.append(f"no release of {name} satisfies what {_asked(group[0], mode)}")
+    direct_reqs = tuple(c.requirement for c in causes if c.parent is None)
+    label = "at the lower bounds" if mode is Mode.LOWEST else "at the newest versions"
+    return Conflict(
+        mode=mode,
+        causes=tuple(causes),
+        message=f"no solution {label}: " + "; ".join(dict.fromkeys(sentences)),
+        fix="; or ".join(dict.fromkeys(fixes)) or None,
+        direct=direct_reqs,
+    )
+
+
+def _fix_for(
+    direct: ConflictCause, transitive: Sequence[ConflictCause], source: CandidateSource, mode: Mode
+) -> list[str]:
+    """A range for the direct requirement that every transitive requirement accepts and the index has."""
+    combined = SpecifierSet()
+    for cause in transitive:
+        combined &= cause.requirement.specifier
+    req = direct.requirement
+    found = source.candidates(req.name, combined, pinned=False)
+    if not found:
+        return []
+    where = req.origin
+    if mode is Mode.LOWEST:
+        return [f"raise the lower bound at {where} to {req.identifier}>={min(f.version for f in found)}"]
+    best = found[0].version
+    release = (*best.release, 0)
+    upper = f"{release[0]}.{release[1] + 1}.0"
+    return [f"change {where} to {req.identifier}>={best.base_version},<{upper}"]

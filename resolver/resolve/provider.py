@@ -1,0 +1,215 @@
+"""The resolvelib provider: it adapts, delegates, and has no network code of its own.
+
+Everything it knows about packages comes from a :class:`CandidateSource` (the engine passes one over the
+index finder and client). Candidates are lazy: dependencies are read (metadata fetched) only when resolvelib
+asks ``get_dependencies``, and the provider tells the source what it will probably ask next so the source can
+fetch it in the background (project pages of new dependencies, the metadata of their newest candidate).
+
+Extras follow resolvelib's own pattern: ``torch[opt]`` is its own identifier, whose candidate depends on
+``torch==<same version>`` plus the extra's requirements, so the base and the extra can never disagree.
+
+``get_preference`` returns this tuple, lowest first (``tests/test_provider.py`` pins each element):
+
+1. ``not backtrack_cause``: work on what just failed first; it is where the conflict is.
+2. ``not pinned``: an ``==`` requirement has one candidate; deciding it early prunes the most.
+3. ``not framework``: torch and its family constrain half an ML stack (torchvision, torchaudio, xformers,
+   flash-attn all pin torch); settling them first avoids long backtracking through their dependants.
+4. ``not direct``: the user's own requirements before transitive ones.
+5. ``not upper_bounded``: a range with an upper bound has fewer candidates than an open one.
+6. the identifier, for a stable order.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import Version
+from resolvelib import AbstractProvider
+
+from resolver.resolve.model import Mode, Origin, Req
+
+if TYPE_CHECKING:
+    from resolvelib.providers import Preference
+    from resolvelib.structs import Matches, RequirementInformation
+
+__all__ = ["FRAMEWORK", "CandidateSource", "Found", "Provider", "ResolvedCandidate"]
+
+log = logging.getLogger(__name__)
+
+#: The GPU framework family, resolved first (see the preference tuple).
+FRAMEWORK: frozenset[str] = frozenset(
+    {"torch", "torchvision", "torchaudio", "triton", "xformers", "flash-attn", "jax", "jaxlib", "tensorflow"}
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Found:
+    """A release the source offers for a name: its version and an opaque handle to read its dependencies."""
+
+    name: NormalizedName
+    version: Version
+    handle: object  # whatever the source needs to read this release's metadata (its best file)
+    filename: str | None = None
+    index_url: str | None = None
+    is_wheel: bool = True
+
+
+class CandidateSource(Protocol):
+    """Where candidates and their dependencies come from (the index, in production)."""
+
+    def candidates(self, name: NormalizedName, specifier: SpecifierSet, *, pinned: bool) -> Sequence[Found]:
+        """Releases of ``name`` in ``specifier`` usable on the target, newest first."""
+
+    def requires_dist(self, found: Found) -> tuple[str, ...] | None:
+        """The release's Requires-Dist strings; ``None`` when they cannot be known without a build."""
+
+    def prefetch(self, names: Iterable[NormalizedName]) -> None:
+        """Hint: these projects will be asked for soon."""
+
+    def prefetch_dependencies(self, found: Iterable[Found]) -> None:
+        """Hint: the dependencies of these releases will be asked for soon."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ResolvedCandidate:
+    """A candidate for one identifier: a release, and the extras it stands for."""
+
+    found: Found
+    extras: frozenset[str] = frozenset()
+
+    @property
+    def name(self) -> NormalizedName:
+        """The project name."""
+        return self.found.name
+
+    @property
+    def version(self) -> Version:
+        """The release's version."""
+        return self.found.version
+
+    @property
+    def identifier(self) -> str:
+        """Matches :attr:`Req.identifier`."""
+        return f"{self.name}[{','.join(sorted(self.extras))}]" if self.extras else self.name
+
+    def __str__(self) -> str:
+        return f"{self.identifier} {self.version}"
+
+
+@dataclass(slots=True)
+class Provider(AbstractProvider[Req, ResolvedCandidate, str]):
+    """resolvelib's delegate over a :class:`CandidateSource` for one target environment."""
+
+    source: CandidateSource
+    markers: Mapping[str, str]
+    direct: frozenset[str] = frozenset()
+    mode: Mode = Mode.HIGHEST
+    constraints: Mapping[str, SpecifierSet] = field(default_factory=dict)  # -c files: limit, never request
+    provided: frozenset[str] = frozenset()  # names of unchecked direct references: present, version unknown
+    dynamic: set[NormalizedName] = field(default_factory=set)
+    invalid: list[tuple[str, str]] = field(default_factory=list)  # (candidate, Requires-Dist it could not parse)
+
+    def identify(self, requirement_or_candidate: Req | ResolvedCandidate) -> str:
+        """``name`` or ``name[extras]``."""
+        return requirement_or_candidate.identifier
+
+    def get_preference(
+        self,
+        identifier: str,
+        resolutions: Mapping[str, ResolvedCandidate],
+        candidates: Mapping[str, Iterator[ResolvedCandidate]],
+        information: Mapping[str, Iterator[RequirementInformation[Req, ResolvedCandidate]]],
+        backtrack_causes: Sequence[RequirementInformation[Req, ResolvedCandidate]],
+    ) -> Preference:
+        """The documented preference tuple (module docstring)."""
+        infos = list(information[identifier])
+        operators = [spec.operator for info in infos for spec in info.requirement.specifier]
+        pinned = any(op in {"==", "==="} for op in operators)
+        upper = any(op in {"<", "<=", "~="} for op in operators)
+        cause = any(c.requirement.identifier == identifier for c in backtrack_causes)
+        name = identifier.split("[", 1)[0]
+        return (not cause, not pinned, name not in FRAMEWORK, identifier not in self.direct, not upper, identifier)
+
+    def find_matches(
+        self,
+        identifier: str,
+        requirements: Mapping[str, Iterator[Req]],
+        incompatibilities: Mapping[str, Iterator[ResolvedCandidate]],
+    ) -> Matches[ResolvedCandidate]:
+        """Releases satisfying every requirement on ``identifier``, best first (oldest first for a direct
+        requirement in lowest mode)."""
+        reqs = list(requirements[identifier])
+        if not reqs:
+            return []
+        name = reqs[0].name
+        extras = frozenset().union(*(r.extras for r in reqs))
+        if name in self.provided:
+            return [ResolvedCandidate(found=Found(name=name, version=Version("0"), handle=None), extras=extras)]
+        specifier = self.constraints.get(name, SpecifierSet())
+        for req in reqs:
+            specifier &= req.specifier
+        pinned = any(spec.operator in {"==", "==="} for spec in specifier)
+        bad = {c.version for c in incompatibilities[identifier]}
+        found = [f for f in self.source.candidates(name, specifier, pinned=pinned) if f.version not in bad]
+        if self.mode is Mode.LOWEST and identifier in self.direct:
+            found.reverse()
+        if found:
+            self.source.prefetch_dependencies(found[:1])
+        return [ResolvedCandidate(found=f, extras=extras) for f in found]
+
+    def is_satisfied_by(self, requirement: Req, candidate: ResolvedCandidate) -> bool:
+        """Whether the candidate's version is in the requirement's range (pre-releases allowed once chosen).
+
+        A direct reference's stand-in (no handle) satisfies every range: its version is unknown.
+        """
+        if candidate.found.handle is None:
+            return True
+        return requirement.specifier.contains(candidate.version, prereleases=True)
+
+    def get_dependencies(self, candidate: ResolvedCandidate) -> Iterable[Req]:
+        """The candidate's requirements for this target; an extras candidate also requires its base."""
+        if candidate.found.handle is None:
+            return []
+        parent = f"{candidate.name} {candidate.version}"
+        deps: list[Req] = []
+        if candidate.extras:
+            deps.append(
+                Req(
+                    name=candidate.name,
+                    specifier=SpecifierSet(f"=={candidate.version}"),
+                    origin=Origin(parent=parent),
+                )
+            )
+        raw = self.source.requires_dist(candidate.found)
+        if raw is None:
+            self.dynamic.add(candidate.name)
+            raw = ()
+        environments = [{**self.markers, "extra": e} for e in sorted(candidate.extras)] or [
+            {**self.markers, "extra": ""}
+        ]
+        for text in raw:
+            try:
+                parsed = Requirement(text)
+            except InvalidRequirement:
+                self.invalid.append((parent, text))
+                continue
+            if parsed.marker is not None and not any(parsed.marker.evaluate(env) for env in environments):
+                continue
+            if candidate.extras and parsed.marker is None:
+                continue  # the base candidate (a dependency above) already carries unconditional requirements
+            deps.append(
+                Req(
+                    name=canonicalize_name(parsed.name),
+                    specifier=parsed.specifier,
+                    extras=frozenset(parsed.extras),
+                    origin=Origin(parent=parent),
+                )
+            )
+        self.source.prefetch(d.name for d in deps)
+        return deps

@@ -1,0 +1,250 @@
+"""Verify a set of direct requirements against the index: per-requirement checks, then two resolutions.
+
+The checks degrade per requirement, never as a whole. A direct reference (URL, VCS, path, editable) is not
+fetched or built: it is ``unchecked`` and its name still counts as provided. A requirement the index cannot
+satisfy (``not-found``, ``empty-range``, every release excluding the target Python) is reported and left out
+of the resolutions, so every other requirement is still checked. The set is then resolved twice, at its newest
+versions and at the lower bounds of the direct requirements (transitive ones newest), as a user testing their
+floor would.
+
+Findings (codes are part of the JSON schema): ``not-found``, ``empty-range``, ``yanked``, ``requires-python``,
+``no-wheel``, ``unresolvable``, ``lowest-unresolvable``, ``dynamic-metadata``, ``unchecked``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from packaging.specifiers import SpecifierSet
+from packaging.version import Version
+
+from resolver.core.model import Direct, Finding, Severity
+from resolver.resolve.engine import resolve
+from resolver.resolve.model import Conflict, Mode, Origin, Req, Resolution
+
+if TYPE_CHECKING:
+    from resolver.core.target import Target
+    from resolver.index.finder import Finder, Release
+    from resolver.resolve.provider import CandidateSource
+
+__all__ = ["Row", "Verification", "verify"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Row:
+    """One direct requirement in the report: its range, where it resolves, and its finding codes."""
+
+    requirement: Direct
+    newest: Version | None
+    lowest: Version | None
+    codes: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Verification:
+    """Everything the index said about a set of requirements."""
+
+    rows: tuple[Row, ...]
+    findings: tuple[Finding, ...]
+    highest: Resolution | None
+    lowest: Resolution | None
+
+
+def _prereleases(spec: SpecifierSet, allow: bool) -> bool:
+    return allow or any(Version(s.version.rstrip(".*")).is_prerelease for s in spec if s.operator != "===")
+
+
+def _lower_bound(spec: SpecifierSet) -> Version | None:
+    for s in spec:
+        if s.operator in {">=", "==", "~="} and not s.version.endswith(".*"):
+            return Version(s.version)
+    return None
+
+
+def _check_releases(direct: Direct, releases: Sequence[Release], target: Target, allow_pre: bool) -> list[Finding]:
+    """The per-requirement checks that need only the project's release list."""
+    spec = direct.specifier
+    pre = _prereleases(spec, allow_pre)
+    in_range = [r for r in releases if spec.contains(r.version, prereleases=pre)]
+    newest = releases[0].version if releases else None
+    if not in_range:
+        return [
+            direct.finding(
+                "empty-range",
+                Severity.ERROR,
+                f"no release of {direct.name} on the index satisfies {direct.text}"
+                + (f" (the newest is {newest})" if newest else ""),
+                fix=f"widen the range to include a released version, e.g. {direct.name}>={newest}" if newest else None,
+            )
+        ]
+    findings: list[Finding] = []
+    floor = _lower_bound(spec)
+    at_floor = next((r for r in in_range if floor is not None and r.version == floor), None)
+    if at_floor is not None and at_floor.yanked is not None:
+        reason = f" ({at_floor.yanked})" if at_floor.yanked else ""
+        usable = [r for r in in_range if r.yanked is None]
+        findings.append(
+            direct.finding(
+                "yanked",
+                Severity.WARNING,
+                f"{direct.name} {at_floor.version}, the lower bound of {direct.text}, is yanked{reason}",
+                fix=f"raise the lower bound to {min(r.version for r in usable)}" if usable else None,
+            )
+        )
+    python = ".".join(map(str, target.python_version))
+    usable_python = [r for r in in_range if r.python_ok]
+    if not usable_python:
+        findings.append(
+            direct.finding(
+                "requires-python",
+                Severity.ERROR,
+                f"every release of {direct.name} in {direct.text} excludes Python {python} "
+                f"(the newest asks for {in_range[0].requires_python})",
+                fix=f"choose a target Python the package supports, or a range of {direct.name} that supports {python}",
+            )
+        )
+        return findings
+    if at_floor is not None and not at_floor.python_ok:
+        findings.append(
+            direct.finding(
+                "requires-python",
+                Severity.WARNING,
+                f"{direct.name} {at_floor.version}, the lower bound, requires Python {at_floor.requires_python}; "
+                f"the target is {python}",
+                fix=f"raise the lower bound to {min(r.version for r in usable_python)}",
+            )
+        )
+    installable = [r for r in usable_python if r.yanked is None]
+    best = installable[0] if installable else usable_python[0]
+    if not best.has_compatible_wheel:
+        platform = target.platform or "this machine"
+        findings.append(
+            direct.finding(
+                "no-wheel",
+                Severity.WARNING,
+                f"{direct.name} {best.version} has no wheel for Python {python} on {platform}"
+                + (", only an sdist: the build would compile it" if best.has_sdist else ""),
+                fix=f"pick a range of {direct.name} with wheels for the target, or build the wheel once and host it",
+            )
+        )
+    return findings
+
+
+def _check_one(direct: Direct, finder: Finder, target: Target, allow_pre: bool) -> list[Finding]:
+    """The findings about one requirement that need its release list, not the whole set."""
+    if direct.url is not None or direct.unchecked is not None:
+        reason = direct.unchecked or "a direct reference is neither fetched nor built; only its name counts"
+        return [direct.finding("unchecked", Severity.INFO, f"{direct.text}: not checked: {reason}")]
+    releases = finder.releases(direct.name)
+    if releases is None:
+        return [
+            direct.finding(
+                "not-found",
+                Severity.ERROR,
+                f"{direct.name} is not on the index",
+                fix="check the name's spelling, or the --index-url it comes from",
+            )
+        ]
+    return _check_releases(direct, releases, target, allow_pre)
+
+
+def verify(
+    requirements: Sequence[Direct],
+    *,
+    finder: Finder,
+    source: CandidateSource,
+    target: Target,
+    allow_prereleases: bool = False,
+) -> Verification:
+    """Check each requirement, then resolve the set at its newest and at its lower bounds."""
+    findings: list[Finding] = []
+    codes: dict[int, list[str]] = {}
+    resolvable: list[tuple[int, Direct]] = []
+    constraints: dict[str, SpecifierSet] = {}
+    provided = frozenset(d.name for d in requirements if d.url is not None)
+    env = dict(target.markers)
+    source.prefetch(d.name for d in requirements if d.url is None and d.unchecked is None)
+    for index, direct in enumerate(requirements):
+        if direct.marker is not None and not direct.marker.evaluate({**env, "extra": ""}):
+            codes[index] = []
+            continue
+        mine = _check_one(direct, finder, target, allow_prereleases)
+        if direct.url is None and direct.unchecked is None and not any(f.severity is Severity.ERROR for f in mine):
+            if direct.constraint:
+                constraints[direct.name] = constraints.get(direct.name, SpecifierSet()) & direct.specifier
+            else:
+                resolvable.append((index, direct))
+        findings.extend(mine)
+        codes[index] = [f.code for f in mine]
+
+    reqs = [
+        Req(
+            name=d.name,
+            specifier=d.specifier,
+            extras=d.extras,
+            origin=Origin(path=d.path, line=d.line),
+        )
+        for _, d in resolvable
+    ]
+    outcomes = {}
+    for mode in (Mode.HIGHEST, Mode.LOWEST):
+        asked = reqs if mode is Mode.HIGHEST else [_at_floor(r, source) for r in reqs]
+        outcome = resolve(asked, source=source, markers=env, mode=mode, constraints=constraints, provided=provided)
+        outcomes[mode] = outcome
+        if outcome.conflict is not None:
+            finding = _conflict_finding(outcome.conflict, resolvable)
+            findings.append(finding)
+            for index, direct in resolvable:
+                if direct.path == finding.path and direct.line == finding.line:
+                    codes[index].append(finding.code)
+    highest = outcomes[Mode.HIGHEST].resolution
+    lowest = outcomes[Mode.LOWEST].resolution
+    for name in sorted(set(highest.dynamic if highest else ()) | set(lowest.dynamic if lowest else ())):
+        findings.append(
+            Finding(
+                code="dynamic-metadata",
+                severity=Severity.WARNING,
+                package=name,
+                message=f"the dependencies of {name} could not be read without building it (no wheel, and its "
+                "sdist declares them dynamic); they were not checked",
+                fix=f"use a release of {name} that publishes a wheel",
+            )
+        )
+    rows = tuple(
+        Row(
+            requirement=direct,
+            newest=highest.version_of(direct.name) if highest else None,
+            lowest=lowest.version_of(direct.name) if lowest else None,
+            codes=tuple(codes.get(index, ())),
+        )
+        for index, direct in enumerate(requirements)
+    )
+    return Verification(rows=rows, findings=tuple(findings), highest=highest, lowest=lowest)
+
+
+def _at_floor(req: Req, source: CandidateSource) -> Req:
+    """``req`` pinned to the lowest release in its range that the target can install: the user's floor."""
+    found = source.candidates(req.name, req.specifier, pinned=False)
+    if not found:
+        return req
+    floor = min(f.version for f in found)
+    return Req(name=req.name, specifier=SpecifierSet(f"=={floor}"), extras=req.extras, origin=req.origin)
+
+
+def _conflict_finding(conflict: Conflict, resolvable: Sequence[tuple[int, Direct]]) -> Finding:
+    code = "unresolvable" if conflict.mode is Mode.HIGHEST else "lowest-unresolvable"
+    place = next(
+        (d for _, d in resolvable for r in conflict.direct if r.origin.path == d.path and r.origin.line == d.line),
+        None,
+    )
+    return Finding(
+        code=code,
+        severity=Severity.ERROR,
+        message=conflict.message,
+        path=place.path if place else None,
+        line=place.line if place else None,
+        package=place.name if place else None,
+        fix=conflict.fix,
+    )

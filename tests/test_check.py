@@ -1,0 +1,227 @@
+"""`relax-pins check` and the verifying relax command, against a real index on loopback."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from resolver.cli import main
+from tests.indexserver import fixtures
+from tests.indexserver.server import IndexServer
+from tests.indexserver.wheels import WheelCache
+from tests.scenario import ML, publish
+
+index_server = fixtures.index_server
+TARGET = ["--python", "3.11", "--platform", "manylinux_2_28_x86_64"]
+
+
+@pytest.fixture
+def ml(
+    index_server: IndexServer, wheel_cache: WheelCache, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> list[str]:
+    """The ML universe on loopback; pip's configuration on this machine is switched off."""
+    publish(index_server, wheel_cache, ML)
+    for key in list(os.environ):
+        if key.startswith("PIP_"):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
+    monkeypatch.chdir(tmp_path)
+    return ["--index-url", index_server.url, "--cache-dir", str(tmp_path / "cache"), *TARGET]
+
+
+def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main(args)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def check_json(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, Any]]:
+    code, out, _ = run(["check", "--format", "json", *args], capsys)
+    return code, json.loads(out)
+
+
+def codes(doc: dict[str, Any]) -> list[tuple[str, int | None, str]]:
+    findings = doc["findings"]
+    assert isinstance(findings, list)
+    return [(f["code"], f["line"], f["severity"]) for f in findings]
+
+
+def test_clean_set_resolves_at_newest_and_lowest(ml: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    Path("requirements.txt").write_text(
+        "torch>=2.7.0,<2.8.0\ntorchvision>=0.22.0,<0.23.0\ntransformers[torch]>=4.36.2,<4.38\n"
+    )
+    code, doc = check_json(["requirements.txt", *ml], capsys)
+    assert code == 0, doc
+    assert codes(doc) == []
+    resolution = doc["resolution"]
+    assert isinstance(resolution, dict)
+    assert resolution["highest"]["torch"] == "2.7.1"
+    assert resolution["highest"]["torchvision"] == "0.22.1"
+    assert resolution["highest"]["triton"] == "3.3.1"  # marker platform_system == 'Linux' holds for the target
+    assert resolution["highest"]["tokenizers"] == "0.15.2"  # transformers caps it below 0.19
+    assert resolution["lowest"]["torch"] == "2.7.0"
+    assert resolution["lowest"]["torchvision"] == "0.22.0"
+    assert resolution["lowest"]["transformers"] == "4.36.2"
+    assert resolution["target"]["python"] == "3.11"
+    rows = doc["requirements"]
+    assert isinstance(rows, list)
+    assert [(r["package"], r["newest"], r["lowest"]) for r in rows] == [
+        ("torch", "2.7.1", "2.7.0"),
+        ("torchvision", "0.22.1", "0.22.0"),
+        ("transformers", "4.37.0", "4.36.2"),
+    ]
+
+
+def test_exact_pins_are_reported_and_checked(ml: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    Path("requirements.txt").write_text("torch==2.7.1\nnumpy>=1.26\n")
+    code, doc = check_json(["requirements.txt", *ml], capsys)
+    assert code == 0
+    assert codes(doc) == [("exact-pin", 1, "warning")]
+    assert "torch>=2.7.1,<2.8.0" in doc["findings"][0]["fix"]
+    assert Path("requirements.txt").read_text() == "torch==2.7.1\nnumpy>=1.26\n"
+
+
+def test_conflict_is_explained_with_file_and_line(ml: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    Path("requirements.txt").write_text("# the seed's mistake\ntorch>=2.0.1,<2.1.0\ntorchvision==0.16.0\n")
+    code, doc = check_json(["requirements.txt", *ml], capsys)
+    assert code == 1
+    unresolvable = [f for f in doc["findings"] if f["code"] == "unresolvable"]
+    (finding,) = unresolvable
+    assert (
+        "torchvision 0.16.0 requires torch==2.1.0, but requirements.txt:2 asks for torch<2.1.0,>=2.0.1"
+        in (finding["message"])
+    )
+    assert finding["fix"] == "change requirements.txt:2 to torch>=2.1.0,<2.2.0"
+    assert finding["line"] in (2, 3)
+
+
+def test_floor_that_does_not_resolve(ml: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    """app needs lib>=1.5: the newest set resolves, the lower bounds (lib 1.0.0) do not."""
+    Path("requirements.txt").write_text("app>=1.0.0,<2\nlib>=1.0.0,<2\n")
+    code, doc = check_json(["requirements.txt", *ml], capsys)
+    assert code == 1
+    (finding,) = [f for f in doc["findings"] if f["code"] == "lowest-unresolvable"]
+    assert (
+        "app 1.0.0 requires lib>=1.5, but requirements.txt:2 has its lower bound at lib==1.0.0" in (finding["message"])
+    )
+    assert finding["fix"] == "raise the lower bound at requirements.txt:2 to lib>=1.5.0"
+    assert not [f for f in doc["findings"] if f["code"] == "unresolvable"]
+
+
+def test_each_requirement_degrades_alone(ml: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    Path("requirements.txt").write_text(
+        "nosuchpackage==1.0\n"  # 1 not-found
+        "numpy>=3.0\n"  # 2 empty-range
+        "pendulum>=3.0.0,<3.1\n"  # 3 yanked lower bound
+        "oldlib>=1.0\n"  # 4 requires-python: every release
+        "av==11.0.0\n"  # 5 no-wheel (sdist only)
+        "mylib @ git+https://example.invalid/mylib.git\n"  # 6 unchecked
+        "torch>=2.7.1,<2.8\n"  # 7 still checked and resolved
+        "dynlib==1.0.0\n"  # 8 dynamic metadata
+    )
+    code, doc = check_json(["requirements.txt", *ml], capsys)
+    assert code == 1
+    found = {(c, line) for c, line, _ in codes(doc)}
+    assert {
+        ("not-found", 1),
+        ("empty-range", 2),
+        ("yanked", 3),
+        ("requires-python", 4),
+        ("no-wheel", 5),
+        ("unchecked", 6),
+        ("no-wheel", 8),
+        ("dynamic-metadata", None),
+    } <= found
+    assert not any(c in {"unresolvable", "lowest-unresolvable"} for c, _ in found)
+    assert doc["resolution"]["highest"]["torch"] == "2.7.1"
+    yanked = next(f for f in doc["findings"] if f["code"] == "yanked")
+    assert "broken wheel" in yanked["message"]
+    assert yanked["fix"] == "raise the lower bound to 3.0.1"
+
+
+def test_requires_python_for_the_target(ml: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    Path("requirements.txt").write_text("numpy>=2.2\n")
+    args = ["--index-url", ml[1], "--cache-dir", ml[3], "--python", "3.9", "--platform", "manylinux_2_28_x86_64"]
+    code, doc = check_json(["requirements.txt", *args], capsys)
+    assert code == 1
+    assert ("requires-python", 1, "error") in codes(doc)
+
+
+def test_relax_verifies_before_writing(ml: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    Path("requirements.txt").write_text("torch==2.7.1\ntorchvision==0.22.1\n")
+    code, out, _ = run(["requirements.txt", *ml], capsys)
+    assert code == 0, out
+    assert Path("requirements.txt").read_text() == "torch>=2.7.1,<2.8.0\ntorchvision>=0.22.1,<0.23.0\n"
+    assert "relaxed 2 pins in 1 file" in out
+
+
+def test_relax_with_errors_writes_nothing_unless_forced(ml: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    text = "torch==2.0.1\ntorchvision==0.16.0\n"
+    Path("requirements.txt").write_text(text)
+    code, out, err = run(["requirements.txt", *ml], capsys)
+    assert code == 1
+    assert "error[unresolvable]" in out
+    assert "no files changed" in err
+    assert Path("requirements.txt").read_text() == text
+    code, _, _ = run(["--force", "requirements.txt", *ml], capsys)
+    assert code == 1
+    assert Path("requirements.txt").read_text() == "torch>=2.0.1,<2.1.0\ntorchvision>=0.16.0,<0.17.0\n"
+
+
+def test_unreachable_index_exits_3_and_keeps_other_findings(
+    ml: list[str], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    text = "certifi==2024.2.2\ntorch==2.7.1\n"
+    Path("requirements.txt").write_text(text)
+    dead = "http://user:hunter2@127.0.0.1:9/simple/"
+    args = ["--index-url", dead, "--cache-dir", str(tmp_path / "c"), "--retries", "0", "--timeout", "1", *TARGET]
+    code, out, err = run(["requirements.txt", *args], capsys)
+    assert code == 3
+    assert Path("requirements.txt").read_text() == text
+    assert "info[calver]" in out
+    assert "127.0.0.1:9" in out
+    assert "hunter2" not in out + err
+    assert "no files changed" in out
+
+
+def test_offline_with_empty_cache_opens_no_socket(
+    ml: list[str], capsys: pytest.CaptureFixture[str], index_server: IndexServer
+) -> None:
+    Path("requirements.txt").write_text("torch>=2.7,<2.8\n")
+    index_server.clear_log()
+    code, _, _ = run(["check", "--offline", "requirements.txt", *ml], capsys)
+    assert code == 3
+    assert index_server.log == []
+    # Warm the cache, then the same check works offline with no request at all.
+    assert run(["check", "requirements.txt", *ml], capsys)[0] == 0
+    index_server.clear_log()
+    code, out, _ = run(["check", "--offline", "requirements.txt", *ml], capsys)
+    assert code == 0, out
+    assert index_server.log == []
+
+
+def test_github_and_markdown_formats(ml: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    Path("requirements.txt").write_text("torch>=2.0.1,<2.1.0\ntorchvision==0.16.0\n")
+    code, out, _ = run(["check", "--format", "github", "requirements.txt", *ml], capsys)
+    assert code == 1
+    line = next(x for x in out.splitlines() if "unresolvable" in x)
+    assert line.startswith("::error file=requirements.txt,line=")
+    assert ",title=relax-pins unresolvable::" in line
+    code, out, _ = run(["check", "--format", "markdown", "requirements.txt", *ml], capsys)
+    assert out.startswith("## relax-pins: failed")
+    assert "| requirement | range | newest | lowest | findings |" in out
+
+
+def test_text_report_table(ml: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    Path("requirements.txt").write_text("torch>=2.7.0,<2.8.0\n")
+    code, out, _ = run(["check", "requirements.txt", *ml], capsys)
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].startswith("target: python 3.11")
+    assert lines[1].split() == ["requirement", "range", "newest", "lowest", "findings"]
+    assert lines[2].split() == ["requirements.txt:1", "torch", "<2.8.0,>=2.7.0", "2.7.1", "2.7.0", "ok"]
+    assert lines[-1] == "checked 1 requirement; 0 errors, 0 warnings"

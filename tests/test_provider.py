@@ -1,0 +1,142 @@
+"""The provider's documented preference tuple and its adaptation rules, over an in-memory candidate source."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from packaging.specifiers import SpecifierSet
+from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import Version
+from resolvelib.structs import RequirementInformation
+
+from resolver.resolve.engine import resolve
+from resolver.resolve.model import Mode, Origin, Req
+from resolver.resolve.provider import Found, Provider, ResolvedCandidate
+
+
+@dataclass
+class DictSource:
+    """Releases and their Requires-Dist as plain data; records what it was asked, to check laziness."""
+
+    data: dict[str, dict[str, list[str] | None]]
+    asked_dependencies: list[str] = field(default_factory=list)
+    prefetched: list[str] = field(default_factory=list)
+
+    def candidates(self, name: NormalizedName, specifier: SpecifierSet, *, pinned: bool) -> Sequence[Found]:
+        versions = sorted((Version(v) for v in self.data.get(name, {})), reverse=True)
+        return [Found(name=name, version=v, handle=(name, str(v))) for v in versions if specifier.contains(v)]
+
+    def requires_dist(self, found: Found) -> tuple[str, ...] | None:
+        self.asked_dependencies.append(f"{found.name} {found.version}")
+        deps = self.data[found.name][str(found.version)]
+        return None if deps is None else tuple(deps)
+
+    def prefetch(self, names: Iterable[NormalizedName]) -> None:
+        self.prefetched.extend(names)
+
+    def prefetch_dependencies(self, found: Iterable[Found]) -> None:
+        pass
+
+
+def req(text: str, path: str = "requirements.txt", line: int = 1) -> Req:
+    from packaging.requirements import Requirement
+
+    parsed = Requirement(text)
+    return Req(
+        name=canonicalize_name(parsed.name),
+        specifier=parsed.specifier,
+        extras=frozenset(parsed.extras),
+        origin=Origin(path=path, line=line),
+    )
+
+
+MARKERS = {"python_version": "3.11", "sys_platform": "linux", "platform_system": "Linux"}
+
+
+def preference(provider: Provider, identifier: str, *reqs: Req, cause: bool = False) -> tuple[object, ...]:
+    info = {identifier: iter([RequirementInformation(r, None) for r in reqs])}
+    causes = [RequirementInformation(reqs[0], None)] if cause else []
+    result = provider.get_preference(identifier, {}, {}, info, causes)
+    assert isinstance(result, tuple)
+    return result
+
+
+def test_preference_tuple_elements() -> None:
+    provider = Provider(source=DictSource({}), markers=MARKERS, direct=frozenset({"numpy", "torch"}))
+    assert preference(provider, "numpy", req("numpy>=1.26")) == (True, True, True, False, True, "numpy")
+    assert preference(provider, "numpy", req("numpy==1.26.4"))[1] is False  # pinned first
+    assert preference(provider, "torch", req("torch>=2.7"))[2] is False  # the framework first
+    assert preference(provider, "requests", req("requests>=2"))[3] is True  # transitive after direct
+    assert preference(provider, "numpy", req("numpy<2"))[4] is False  # upper-bounded first
+    assert preference(provider, "numpy", req("numpy>=1"), cause=True)[0] is False  # backtrack cause first
+
+
+def test_preferences_sort_torch_before_the_rest() -> None:
+    provider = Provider(source=DictSource({}), markers=MARKERS, direct=frozenset({"numpy", "torch", "fastapi"}))
+    order = sorted(
+        ["fastapi", "numpy", "torch"],
+        key=lambda name: preference(provider, name, req(f"{name}>=1")),
+    )
+    assert order == ["torch", "fastapi", "numpy"]
+
+
+def test_extras_resolve_through_their_base_and_markers_apply() -> None:
+    source = DictSource(
+        {
+            "transformers": {"4.36.2": ["numpy", "torch>=1.10; extra == 'torch'", "pywin; sys_platform == 'win32'"]},
+            "torch": {"2.7.1": ["numpy"]},
+            "numpy": {"1.26.4": [], "2.0.0": []},
+            "pywin": {"1.0": []},
+        }
+    )
+    outcome = resolve([req("transformers[torch]>=4.36")], source=source, markers=MARKERS)
+    assert outcome.resolution is not None
+    pins = {p.name: str(p.version) for p in outcome.resolution.pins}
+    assert pins == {"transformers": "4.36.2", "torch": "2.7.1", "numpy": "2.0.0"}
+    torch = next(p for p in outcome.resolution.pins if p.name == "torch")
+    assert torch.required_by == ("transformers",)
+
+
+def test_lowest_mode_takes_direct_floors_and_newest_transitives() -> None:
+    source = DictSource({"app": {"1.0": ["lib>=1"], "1.5": ["lib>=1"]}, "lib": {"1.0": [], "2.0": []}})
+    outcome = resolve([req("app>=1.0,<2")], source=source, markers=MARKERS, mode=Mode.LOWEST)
+    assert outcome.resolution is not None
+    assert {p.name: str(p.version) for p in outcome.resolution.pins} == {"app": "1.0", "lib": "2.0"}
+
+
+def test_conflict_names_file_and_line_and_proposes_a_fix() -> None:
+    source = DictSource({"torch": {"2.0.1": [], "2.1.0": []}, "torchvision": {"0.16.0": ["torch==2.1.0"]}})
+    outcome = resolve(
+        [req("torch>=2.0.1,<2.1.0", line=3), req("torchvision==0.16.0", line=4)], source=source, markers=MARKERS
+    )
+    assert outcome.resolution is None
+    assert outcome.conflict is not None
+    assert (
+        "torchvision 0.16.0 requires torch==2.1.0, but requirements.txt:3 asks for torch<2.1.0,>=2.0.1"
+        in outcome.conflict.message
+    )
+    assert outcome.conflict.fix == "change requirements.txt:3 to torch>=2.1.0,<2.2.0"
+
+
+def test_dependencies_are_read_only_when_asked_and_dynamic_is_recorded() -> None:
+    source = DictSource({"a": {"1.0": ["b"], "0.9": ["c"]}, "b": {"1.0": None}, "c": {"1.0": []}})
+    outcome = resolve([req("a")], source=source, markers=MARKERS)
+    assert outcome.resolution is not None
+    assert source.asked_dependencies == ["a 1.0", "b 1.0"]  # a 0.9 and c were never needed
+    assert outcome.resolution.dynamic == ("b",)
+    assert "b" in source.prefetched
+
+
+def test_provided_names_satisfy_any_requirement() -> None:
+    source = DictSource({"app": {"1.0": ["mylib>=3"]}})
+    provider_outcome = resolve([req("app")], source=source, markers=MARKERS, provided=frozenset({"mylib"}))
+    assert provider_outcome.resolution is not None
+    assert [p.name for p in provider_outcome.resolution.pins] == ["app"]
+
+
+def test_is_satisfied_by_allows_a_chosen_prerelease() -> None:
+    provider = Provider(source=DictSource({}), markers=MARKERS)
+    cand = ResolvedCandidate(found=Found(name=canonicalize_name("x"), version=Version("2.0rc1"), handle=1))
+    assert provider.is_satisfied_by(req("x>=1"), cand)
+    assert not provider.is_satisfied_by(req("x<2"), cand)
