@@ -2,7 +2,8 @@
 
 Precedence, highest first:
 
-1. ``--index-url`` / ``--extra-index-url`` / ``--find-links`` given to relax-pins;
+1. ``--index-url`` / ``--extra-index-url`` / ``--find-links`` given to relax-pins; then ``--no-index`` (in a
+   file or in pip's configuration), which, as in pip, leaves only the find-links locations;
 2. the same options inside the requirements file being checked;
 3. pip's configuration as pip reads it: the environment (``PIP_INDEX_URL``, ``PIP_EXTRA_INDEX_URL``,
    ``PIP_FIND_LINKS``, ``PIP_NO_INDEX``), then the file named by ``PIP_CONFIG_FILE`` (``os.devnull`` turns
@@ -129,6 +130,7 @@ def resolve_settings(
     file_index_url: str | None = None,
     file_extra_index_urls: Sequence[str] = (),
     file_find_links: Sequence[str] = (),
+    file_no_index: bool = False,
     env: Mapping[str, str] | None = None,
 ) -> IndexSettings:
     """Decide the indexes by the precedence in the module docstring."""
@@ -139,12 +141,13 @@ def resolve_settings(
     find_links = tuple(dict.fromkeys([*cli_find_links, *file_find_links, *config_links]))
     if cli_index_url:
         main, origin = cli_index_url, "--index-url"
+    elif no_index or file_no_index:
+        # As in pip, --no-index leaves only the find-links locations; an explicit --index-url above still wins.
+        return IndexSettings(index_url=None, find_links=find_links, origin="no-index")
     elif file_index_url:
         main, origin = file_index_url, "requirements file"
     elif config.get("index-url"):
         main, origin = config["index-url"].strip(), "pip configuration"
-    elif no_index:
-        main, origin = None, "pip configuration (no-index)"
     else:
         main, origin = pip_default_index(), "pip default"
     extras = tuple(dict.fromkeys([*cli_extra_index_urls, *file_extra_index_urls, *config_extra]))
