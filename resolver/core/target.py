@@ -22,6 +22,7 @@ release), iOS/Android tags, free-threaded (``cp313t``) targets. Cost: a target h
 
 from __future__ import annotations
 
+import functools
 import re
 import sys
 from collections.abc import Mapping
@@ -56,6 +57,16 @@ _MAC_ARCHES = frozenset({"arm64", "x86_64", "universal2", "intel", "universal", 
 _WINDOWS_MACHINE = {"win_amd64": "AMD64", "win32": "x86", "win_arm64": "ARM64"}
 
 
+@functools.lru_cache(maxsize=4096)
+def _python_ok(requires_python: str, python_full_version: str) -> bool:
+    """Cached: an ML resolution asks about the same few hundred Requires-Python strings ~100,000 times."""
+    try:
+        spec = SpecifierSet(requires_python)
+    except InvalidSpecifier:
+        return True
+    return spec.contains(python_full_version, prereleases=True)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Target:
     """The environment to resolve for. Build it with :func:`make_target`.
@@ -70,13 +81,31 @@ class Target:
     tags: tuple[Tag, ...]
     markers: Mapping[str, str] = field(hash=False)
     _rank: Mapping[Tag, int] = field(init=False, repr=False, compare=False, hash=False)
+    _text_rank: Mapping[str, int] = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         rank: dict[Tag, int] = {}
         for index, tag in enumerate(self.tags):
             rank.setdefault(tag, index)
         object.__setattr__(self, "_rank", MappingProxyType(rank))
+        object.__setattr__(self, "_text_rank", MappingProxyType({str(tag): i for tag, i in rank.items()}))
         object.__setattr__(self, "markers", MappingProxyType(dict(self.markers)))
+
+    def priority_of(self, python: str, abi: str, platform: str) -> int | None:
+        """:meth:`tag_priority` for the three tag fields of a wheel filename (compressed sets allowed).
+
+        The finder calls this for every wheel of every project it reads (tens of thousands for an ML set),
+        so it works on strings and skips building :class:`Tag` objects.
+        """
+        rank = self._text_rank
+        best: int | None = None
+        for py in python.lower().split("."):
+            for ab in abi.lower().split("."):
+                for plat in platform.lower().split("."):
+                    found = rank.get(f"{py}-{ab}-{plat}")
+                    if found is not None and (best is None or found < best):
+                        best = found
+        return best
 
     def tag_priority(self, tags: frozenset[Tag]) -> int | None:
         """The index in :attr:`tags` of the best of a wheel's ``tags`` (lower is better); ``None`` if none fits."""
@@ -91,11 +120,7 @@ class Target:
         """
         if not requires_python or not requires_python.strip():
             return True
-        try:
-            spec = SpecifierSet(requires_python)
-        except InvalidSpecifier:
-            return True
-        return spec.contains(self.python_full_version, prereleases=True)
+        return _python_ok(requires_python, self.python_full_version)
 
     def describe(self) -> dict[str, str]:
         """The target for the JSON report: every value a string, platform ``this machine`` when unset."""

@@ -17,21 +17,22 @@ releases are memoized per name, so the resolver may ask again and again.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from packaging.utils import canonicalize_name
+from packaging.utils import BuildTag, canonicalize_name
+from packaging.version import InvalidVersion, Version
 
 from resolver.index.simple import parse_filename
 
 if TYPE_CHECKING:
     from packaging.specifiers import SpecifierSet
     from packaging.utils import NormalizedName
-    from packaging.version import Version
 
     from resolver.core.target import Target
     from resolver.index.client import IndexClient
-    from resolver.index.simple import FileLink, ParsedFilename
+    from resolver.index.simple import FileLink
 
 __all__ = ["Candidate", "Finder", "Release"]
 
@@ -70,8 +71,62 @@ class Release:
 @dataclass(frozen=True, slots=True)
 class _File:
     link: FileLink
-    parsed: ParsedFilename
+    kind: str  # "wheel" or "sdist"
+    build: BuildTag
     priority: int | None  # tag priority for wheels, None for sdists and wheels that do not fit
+
+
+_BUILD_TAG = re.compile(r"(\d+)(.*)")
+
+
+class _Parser:
+    """Filenames to (name, version, kind, build, priority), fast for the common wheel case.
+
+    An ML resolution reads ~100,000 filenames (numpy, scipy and torch list thousands each). Wheel names are
+    split by hand (``name-version[-build]-python-abi-platform.whl``; wheel names and versions hold no ``-``),
+    versions and names are parsed once per distinct string, and the tag fields are looked up as strings
+    (:meth:`Target.priority_of`). Anything unusual goes through :func:`parse_filename`, which validates.
+    """
+
+    def __init__(self, target: Target) -> None:
+        self._target = target
+        self._versions: dict[str, Version | None] = {}
+        self._names: dict[str, NormalizedName] = {}
+
+    def _version(self, text: str) -> Version | None:
+        if text not in self._versions:
+            try:
+                self._versions[text] = Version(text)
+            except InvalidVersion:
+                self._versions[text] = None
+        return self._versions[text]
+
+    def _name(self, text: str) -> NormalizedName:
+        if text not in self._names:
+            self._names[text] = canonicalize_name(text)
+        return self._names[text]
+
+    def file(self, link: FileLink, project: NormalizedName) -> tuple[Version, _File] | None:
+        filename = link.filename
+        if filename.endswith(".whl"):
+            parts = filename[:-4].split("-")
+            if len(parts) not in (5, 6) or self._name(parts[0]) != project:
+                return None
+            version = self._version(parts[1])
+            build: BuildTag = ()
+            if len(parts) == 6:
+                match = _BUILD_TAG.fullmatch(parts[2])
+                if match is None:
+                    return None  # an invalid build tag: pip refuses the file too
+                build = (int(match.group(1)), match.group(2))
+            if version is None:
+                return None
+            priority = self._target.priority_of(parts[-3], parts[-2], parts[-1])
+            return version, _File(link, "wheel", build, priority)
+        parsed = parse_filename(filename)
+        if parsed is None or parsed.name != project or parsed.kind != "sdist":
+            return None
+        return parsed.version, _File(link, "sdist", (), None)
 
 
 def _is_exact_pin(specifier: SpecifierSet) -> bool:
@@ -85,6 +140,7 @@ class Finder:
     def __init__(self, client: IndexClient, target: Target, *, allow_prereleases: bool = False) -> None:
         self._client = client
         self._target = target
+        self._parser = _Parser(target)
         self._allow_prereleases = allow_prereleases
         self._files: dict[str, dict[Version, list[_File]] | None] = {}
 
@@ -115,7 +171,7 @@ class Finder:
                     name=project,
                     version=version,
                     link=best.link,
-                    is_wheel=best.parsed.kind == "wheel",
+                    is_wheel=best.kind == "wheel",
                     yanked=best.link.yanked,
                     requires_python=best.link.requires_python,
                     index_url=self._client.index_of(best.link),
@@ -131,11 +187,9 @@ class Finder:
         if page is not None:
             groups = {}
             for link in page.files:
-                parsed = parse_filename(link.filename)
-                if parsed is None or parsed.name != name:
-                    continue
-                priority = None if parsed.tags is None else self._target.tag_priority(parsed.tags)
-                groups.setdefault(parsed.version, []).append(_File(link, parsed, priority))
+                parsed = self._parser.file(link, name)
+                if parsed is not None:
+                    groups.setdefault(parsed[0], []).append(parsed[1])
         self._files[name] = groups
         return groups
 
@@ -147,13 +201,13 @@ class Finder:
         usable = [
             f for f in files if (yanked_ok or not f.link.is_yanked) and self._target.python_ok(f.link.requires_python)
         ]
-        wheels = sorted((f for f in usable if f.priority is not None), key=lambda f: f.parsed.build, reverse=True)
+        wheels = sorted((f for f in usable if f.priority is not None), key=lambda f: f.build, reverse=True)
         if wheels:
             return min(wheels, key=lambda f: f.priority if f.priority is not None else 0)
-        return next((f for f in usable if f.parsed.kind == "sdist"), None)
+        return next((f for f in usable if f.kind == "sdist"), None)
 
     def _release(self, version: Version, files: list[_File]) -> Release:
-        fitting = [f for f in files if f.priority is not None or f.parsed.kind == "sdist"]
+        fitting = [f for f in files if f.priority is not None or f.kind == "sdist"]
         all_yanked = all(f.link.is_yanked for f in files)
         best = self._best(files, yanked_ok=True)
         reasons = [f.link.yanked for f in files if f.link.yanked]
@@ -163,6 +217,6 @@ class Finder:
             yanked=(reasons[0] if reasons else "") if all_yanked else None,
             requires_python=(best or files[0]).link.requires_python,
             has_compatible_wheel=any(f.priority is not None for f in files),
-            has_sdist=any(f.parsed.kind == "sdist" for f in files),
+            has_sdist=any(f.kind == "sdist" for f in files),
             python_ok=any(self._target.python_ok(f.link.requires_python) for f in fitting),
         )

@@ -191,7 +191,11 @@ def _resolve(base: str, href: str) -> tuple[str, Hashes] | None:
     """The absolute URL without fragment and the hash the fragment carries (``#sha256=...``), if any.
 
     ``None`` for an href that is not a URL at all (``http://[::1`` makes urlsplit raise ValueError).
+    An absolute ``https://`` or ``http://`` href without fragment, what JSON pages serve for every file, is
+    taken as it is: joining and splitting tens of thousands of such URLs was a third of a page's parse time.
     """
+    if href.startswith(("https://", "http://")) and "#" not in href and href == href.strip():
+        return href, ()
     try:
         parts = urlsplit(urljoin(base, href.strip()))
     except ValueError:
