@@ -9,6 +9,7 @@ reports every finding that did not need the index, writes nothing and exits 3.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -129,8 +130,18 @@ def exact_pin_findings(result: RelaxResult) -> tuple[Finding, ...]:
     )
 
 
-def check_files(result: RelaxResult, options: IndexOptions, *, relaxed: bool) -> CheckOutcome:
-    """Verify the files' requirements (as relaxed, or as they are) against the index for the target."""
+def check_files(
+    result: RelaxResult,
+    options: IndexOptions,
+    *,
+    relaxed: bool,
+    on_client: Callable[[IndexClient], None] | None = None,
+) -> CheckOutcome:
+    """Verify the files' requirements (as relaxed, or as they are) against the index for the target.
+
+    ``on_client`` receives the index client once it exists, so a caller can show progress from its
+    ``stats`` (the CLI does, on a terminal); this module prints nothing.
+    """
     target = make_target(options.python, options.platform)
     settings, pre = _settings(options, result.files)
     indexes = tuple(redact(u) for u in settings.urls)
@@ -146,6 +157,8 @@ def check_files(result: RelaxResult, options: IndexOptions, *, relaxed: bool) ->
             refresh=options.refresh,
             best_across_indexes=options.best_across_indexes,
         ) as client:
+            if on_client is not None:
+                on_client(client)
             finder = Finder(client, target, allow_prereleases=pre)
             source = IndexSource(finder=finder, client=client)
             verification = verify(directs, finder=finder, source=source, target=target, allow_prereleases=pre)

@@ -12,11 +12,14 @@ script. One place, :func:`_guard`, maps exceptions to exit codes:
 from __future__ import annotations
 
 import enum
+import os
 import sys
+import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -28,6 +31,9 @@ from resolver.errors import InputError, RelaxPinsError
 from resolver.writers import report
 from resolver.writers.github import render_github
 from resolver.writers.markdown import render_markdown
+
+if TYPE_CHECKING:
+    from resolver.index.client import IndexClient
 
 __all__ = ["app", "main", "run"]
 
@@ -138,6 +144,45 @@ def _index_options(
     )
 
 
+def _color() -> bool:
+    """ANSI colours on a terminal, unless NO_COLOR is set (no-color.org)."""
+    return sys.stdout.isatty() and "NO_COLOR" not in os.environ
+
+
+@contextmanager
+def _progress(enabled: bool) -> Iterator[Callable[[IndexClient], None]]:
+    """A one-line progress display on stderr while the index is asked, on a terminal and after 0.5 s."""
+    clients: list[IndexClient] = []
+    if not enabled or not sys.stderr.isatty():
+        yield clients.append
+        return
+    stop = threading.Event()
+
+    def show() -> None:
+        started, shown = time.monotonic(), False
+        while not stop.wait(0.2):
+            if not clients or time.monotonic() - started < 0.5:
+                continue
+            stats = clients[0].stats
+            sys.stderr.write(
+                f"\r\x1b[2Kasking the index: {stats.requests} requests, {stats.bytes_received / 1e6:.1f} MB, "
+                f"{stats.cache_hits} answered from cache"
+            )
+            sys.stderr.flush()
+            shown = True
+        if shown:
+            sys.stderr.write("\r\x1b[2K")
+            sys.stderr.flush()
+
+    thread = threading.Thread(target=show, name="relax-pins-progress", daemon=True)
+    thread.start()
+    try:
+        yield clients.append
+    finally:
+        stop.set()
+        thread.join(timeout=1)
+
+
 def _emit(fmt: OutputFormat, text: str, json_text: str, github: str, markdown: str) -> None:
     typer.echo(
         {
@@ -192,7 +237,8 @@ def relax_command(
                 (cache_dir, no_cache, offline, refresh),
                 (timeout, retries),
             )
-            outcome = check_files(result, options, relaxed=True)
+            with _progress(fmt is OutputFormat.TEXT and not quiet) as on_client:
+                outcome = check_files(result, options, relaxed=True, on_client=on_client)
         findings = [*result.findings, *(outcome.findings if outcome else ())]
         blocked = outcome is not None and (
             outcome.exit_code is not None or (not force and any(f.severity is Severity.ERROR for f in findings))
@@ -206,7 +252,7 @@ def relax_command(
             fmt,
             (report.render_diff(result) + "".join(f"{x}\n" for x in report.render_findings(findings, quiet=quiet)))
             if diff
-            else report.render_text(result, wrote=wrote, quiet=quiet, findings=findings, check=outcome),
+            else report.render_text(result, wrote=wrote, quiet=quiet, findings=findings, check=outcome, color=_color()),
             report.render_json(result, ok=code == EXIT_OK, findings=findings, check=outcome),
             render_github(findings),
             render_markdown(findings, outcome),
@@ -249,12 +295,13 @@ def check_command(
             (cache_dir, no_cache, offline, refresh),
             (timeout, retries),
         )
-        outcome = check_files(result, options, relaxed=False)
+        with _progress(fmt is OutputFormat.TEXT and not quiet) as on_client:
+            outcome = check_files(result, options, relaxed=False, on_client=on_client)
         findings = [*exact_pin_findings(result), *result.findings, *outcome.findings]
         code = _exit_code(findings, outcome, pending=False)
         _emit(
             fmt,
-            report.render_text(result, wrote=False, quiet=quiet, findings=findings, check=outcome),
+            report.render_text(result, wrote=False, quiet=quiet, findings=findings, check=outcome, color=_color()),
             report.render_json(result, ok=code == EXIT_OK, findings=findings, check=outcome),
             render_github(findings),
             render_markdown(findings, outcome),

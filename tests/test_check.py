@@ -225,3 +225,49 @@ def test_text_report_table(ml: list[str], capsys: pytest.CaptureFixture[str]) ->
     assert lines[1].split() == ["requirement", "range", "newest", "lowest", "findings"]
     assert lines[2].split() == ["requirements.txt:1", "torch", "<2.8.0,>=2.7.0", "2.7.1", "2.7.0", "ok"]
     assert lines[-1] == "checked 1 requirement; 0 errors, 0 warnings"
+
+
+def test_terminal_gets_colour_and_a_progress_line(ml: list[str], index_server: IndexServer, tmp_path: Path) -> None:
+    """On a terminal: a progress line on stderr while the index is slow, colours on the findings; NO_COLOR wins."""
+    import pty
+    import select
+    import subprocess
+    import sys
+
+    Path("requirements.txt").write_text("torch==2.7.1\n")
+    index_server.slow("/simple/*", 0.4)
+
+    def on_terminal(extra_env: dict[str, str]) -> str:
+        master, slave = pty.openpty()
+        env = {**os.environ, "PIP_CONFIG_FILE": os.devnull, **extra_env}
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "resolver", "check", "requirements.txt", *ml],
+            stdout=slave,
+            stderr=slave,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            cwd=tmp_path,
+        )
+        os.close(slave)
+        chunks: list[bytes] = []
+        while True:
+            ready, _, _ = select.select([master], [], [], 30)
+            if not ready:
+                break
+            try:
+                data = os.read(master, 65536)
+            except OSError:
+                break
+            if not data:
+                break
+            chunks.append(data)
+        proc.wait(timeout=30)
+        os.close(master)
+        return b"".join(chunks).decode()
+
+    screen = on_terminal({})
+    assert "asking the index:" in screen
+    assert "\x1b[33mwarning[exact-pin]\x1b[0m" in screen
+    plain = on_terminal({"NO_COLOR": "1"})
+    assert "warning[exact-pin]" in plain
+    assert "\x1b[33m" not in plain

@@ -85,20 +85,27 @@ def render_json(
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
-def _finding_line(f: Finding) -> str:
+_COLOURS = {Severity.ERROR: "\x1b[1;31m", Severity.WARNING: "\x1b[33m", Severity.INFO: "\x1b[36m"}
+_RESET = "\x1b[0m"
+
+
+def _finding_line(f: Finding, *, color: bool) -> str:
     where = f.path or ""
     if f.path and f.line is not None:
         where += f":{f.line}"
     head = f"{where}: " if where else ""
-    text = f"{head}{f.severity.value}[{f.code}]: {f.message}"
+    label = f"{f.severity.value}[{f.code}]"
+    if color:
+        label = f"{_COLOURS[f.severity]}{label}{_RESET}"
+    text = f"{head}{label}: {f.message}"
     if f.fix:
         text += f"\n    fix: {f.fix}"
     return text
 
 
-def render_findings(findings: Iterable[Finding], *, quiet: bool) -> list[str]:
-    """Findings as text lines; ``quiet`` keeps only errors."""
-    return [_finding_line(f) for f in findings if not quiet or f.severity is Severity.ERROR]
+def render_findings(findings: Iterable[Finding], *, quiet: bool, color: bool = False) -> list[str]:
+    """Findings as text lines; ``quiet`` keeps only errors; ``color`` marks severities with ANSI colours."""
+    return [_finding_line(f, color=color) for f in findings if not quiet or f.severity is Severity.ERROR]
 
 
 def _table(check: CheckOutcome) -> list[str]:
@@ -127,6 +134,7 @@ def render_text(
     quiet: bool,
     findings: Iterable[Finding] | None = None,
     check: CheckOutcome | None = None,
+    color: bool = False,
 ) -> str:
     """Changes as ``path:line: before -> after``, the verification table, findings, and a summary."""
     all_findings = list(result.findings if findings is None else findings)
@@ -139,7 +147,7 @@ def render_text(
         else:
             for f in result.files:
                 lines.extend(f"{c.path}:{c.line}: {c.before} -> {c.after}" for c in f.changes)
-    lines.extend(render_findings(all_findings, quiet=quiet))
+    lines.extend(render_findings(all_findings, quiet=quiet, color=color))
     if check is not None and (check.unreachable or check.integrity):
         lines.append(f"relax-pins: error: {check.unreachable or check.integrity}")
         lines.append("no files changed")
