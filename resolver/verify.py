@@ -63,12 +63,11 @@ def _lower_bound(spec: SpecifierSet) -> Version | None:
     return None
 
 
-def _check_releases(direct: Direct, releases: Sequence[Release], target: Target, allow_pre: bool) -> list[Finding]:
-    """The per-requirement checks that need only the project's release list."""
+def _check_releases(
+    direct: Direct, in_range: Sequence[Release], newest: Version | None, target: Target
+) -> list[Finding]:
+    """The per-requirement checks that need only the releases in range (newest first) and the newest."""
     spec = direct.specifier
-    pre = _prereleases(spec, allow_pre)
-    in_range = [r for r in releases if spec.contains(r.version, prereleases=pre)]
-    newest = releases[0].version if releases else None
     if not in_range:
         return [
             direct.finding(
@@ -137,7 +136,8 @@ def _check_one(direct: Direct, finder: Finder, target: Target, allow_pre: bool) 
     if direct.url is not None or direct.unchecked is not None:
         reason = direct.unchecked or "a direct reference is neither fetched nor built; only its name counts"
         return [direct.finding("unchecked", Severity.INFO, f"{direct.text}: not checked: {reason}")]
-    releases = finder.releases(direct.name)
+    pre = _prereleases(direct.specifier, allow_pre)
+    releases = finder.releases(direct.name, direct.specifier, prereleases=pre)
     if releases is None:
         return [
             direct.finding(
@@ -147,7 +147,7 @@ def _check_one(direct: Direct, finder: Finder, target: Target, allow_pre: bool) 
                 fix="check the name's spelling, or the --index-url it comes from",
             )
         ]
-    return _check_releases(direct, releases, target, allow_pre)
+    return _check_releases(direct, releases, finder.newest_version(direct.name), target)
 
 
 def verify(

@@ -82,6 +82,7 @@ class Target:
     markers: Mapping[str, str] = field(hash=False)
     _rank: Mapping[Tag, int] = field(init=False, repr=False, compare=False, hash=False)
     _text_rank: Mapping[str, int] = field(init=False, repr=False, compare=False, hash=False)
+    _seen: dict[tuple[str, str, str], int | None] = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         rank: dict[Tag, int] = {}
@@ -89,6 +90,7 @@ class Target:
             rank.setdefault(tag, index)
         object.__setattr__(self, "_rank", MappingProxyType(rank))
         object.__setattr__(self, "_text_rank", MappingProxyType({str(tag): i for tag, i in rank.items()}))
+        object.__setattr__(self, "_seen", {})
         object.__setattr__(self, "markers", MappingProxyType(dict(self.markers)))
 
     def priority_of(self, python: str, abi: str, platform: str) -> int | None:
@@ -97,6 +99,9 @@ class Target:
         The finder calls this for every wheel of every project it reads (tens of thousands for an ML set),
         so it works on strings and skips building :class:`Tag` objects.
         """
+        key = (python, abi, platform)
+        if key in self._seen:
+            return self._seen[key]
         rank = self._text_rank
         best: int | None = None
         for py in python.lower().split("."):
@@ -105,6 +110,7 @@ class Target:
                     found = rank.get(f"{py}-{ab}-{plat}")
                     if found is not None and (best is None or found < best):
                         best = found
+        self._seen[key] = best  # a few hundred distinct tag triples stand for ~100,000 files
         return best
 
     def tag_priority(self, tags: frozenset[Tag]) -> int | None:

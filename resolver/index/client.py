@@ -35,6 +35,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import email.utils
+import functools
 import hashlib
 import io
 import logging
@@ -48,7 +49,7 @@ import time
 import zipfile
 import zlib
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
@@ -60,6 +61,7 @@ from packaging.utils import canonicalize_name
 
 from resolver.errors import RelaxPinsError
 from resolver.index.cache import CachedPage
+from resolver.index.lazylinks import LazyLinks
 from resolver.index.metadata import (
     CoreMetadata,
     MetadataError,
@@ -82,6 +84,7 @@ from resolver.index.simple import (
     parse_find_links_html,
     parse_html_page,
     parse_json_page,
+    parse_json_page_entries,
 )
 
 if TYPE_CHECKING:
@@ -171,8 +174,17 @@ class IndexedLink(FileLink):
     @classmethod
     def of(cls, link: FileLink, index_url: str) -> IndexedLink:
         """``link`` tagged with ``index_url``."""
-        values = {f.name: getattr(link, f.name) for f in fields(FileLink)}
-        return cls(**values, index_url=redact(index_url))
+        return cls(
+            filename=link.filename,
+            url=link.url,
+            hashes=link.hashes,
+            requires_python=link.requires_python,
+            yanked=link.yanked,
+            core_metadata=link.core_metadata,
+            size=link.size,
+            upload_time=link.upload_time,
+            index_url=redact(index_url),
+        )
 
 
 class _Fallback(Exception):
@@ -659,13 +671,18 @@ class IndexClient:
 
     def _load_project(self, name: NormalizedName) -> ProjectPage | None:
         found: list[tuple[str, ProjectPage]] = []
+        lazy: tuple[list[dict[str, object]], str, str] | None = None
         for index in self._indexes:
             url = f"{index}{quote(name)}/"
             page = self._page(url)
             if page is None:
                 continue
             base = page.final_url or url
-            if "json" in (page.content_type or "").lower():
+            if "json" in (page.content_type or "").lower() and not self._best:
+                # Links are built only for the files someone reads (see resolver.index.lazylinks).
+                parsed, entries = parse_json_page_entries(page.body, url=base)
+                lazy = (entries, base, index)
+            elif "json" in (page.content_type or "").lower():
                 parsed = parse_json_page(page.body, url=base)
             else:
                 parsed = parse_html_page(page.body, url=base, name=name)
@@ -676,6 +693,17 @@ class IndexClient:
         if not found and not extra:
             return None
         first = found[0][1] if found else None
+        if lazy is not None and first is not None:
+            entries, base, index = lazy
+            wrap = functools.partial(IndexedLink.of, index_url=index)
+            return ProjectPage(
+                name=name,
+                url=first.url,
+                files=LazyLinks(entries, url=base, wrap=wrap, extra=extra),
+                versions=first.versions,
+                warnings=first.warnings,
+                api_version=first.api_version,
+            )
         return ProjectPage(
             name=name,
             url=first.url if first else extra[0].index_url,

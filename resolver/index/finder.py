@@ -24,9 +24,12 @@ from typing import TYPE_CHECKING
 from packaging.utils import BuildTag, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from resolver.index.lazylinks import LazyLinks
 from resolver.index.simple import parse_filename
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from packaging.specifiers import SpecifierSet
     from packaging.utils import NormalizedName
 
@@ -70,10 +73,15 @@ class Release:
 
 @dataclass(frozen=True, slots=True)
 class _File:
-    link: FileLink
+    files: Sequence[FileLink]  # the page's files; ``link`` is built from it only when read (LazyLinks)
+    index: int
     kind: str  # "wheel" or "sdist"
     build: BuildTag
     priority: int | None  # tag priority for wheels, None for sdists and wheels that do not fit
+
+    @property
+    def link(self) -> FileLink:
+        return self.files[self.index]
 
 
 _BUILD_TAG = re.compile(r"(\d+)(.*)")
@@ -106,8 +114,8 @@ class _Parser:
             self._names[text] = canonicalize_name(text)
         return self._names[text]
 
-    def file(self, link: FileLink, project: NormalizedName) -> tuple[Version, _File] | None:
-        filename = link.filename
+    def file(self, files: Sequence[FileLink], index: int, project: NormalizedName) -> tuple[Version, _File] | None:
+        filename = files.filename(index) if isinstance(files, LazyLinks) else files[index].filename
         if filename.endswith(".whl"):
             parts = filename[:-4].split("-")
             if len(parts) not in (5, 6) or self._name(parts[0]) != project:
@@ -122,11 +130,11 @@ class _Parser:
             if version is None:
                 return None
             priority = self._target.priority_of(parts[-3], parts[-2], parts[-1])
-            return version, _File(link, "wheel", build, priority)
+            return version, _File(files, index, "wheel", build, priority)
         parsed = parse_filename(filename)
         if parsed is None or parsed.name != project or parsed.kind != "sdist":
             return None
-        return parsed.version, _File(link, "sdist", (), None)
+        return parsed.version, _File(files, index, "sdist", (), None)
 
 
 def _is_exact_pin(specifier: SpecifierSet) -> bool:
@@ -144,12 +152,23 @@ class Finder:
         self._allow_prereleases = allow_prereleases
         self._files: dict[str, dict[Version, list[_File]] | None] = {}
 
-    def releases(self, name: str) -> tuple[Release, ...] | None:
-        """Every release of ``name`` on the index, newest first; ``None`` when no index has the project."""
+    def releases(
+        self, name: str, specifier: SpecifierSet | None = None, *, prereleases: bool = True
+    ) -> tuple[Release, ...] | None:
+        """The releases of ``name`` (those in ``specifier`` when given), newest first; ``None`` when no index
+        has the project. Give the specifier when you can: only the releases returned are looked at closely."""
         groups = self._grouped(canonicalize_name(name))
         if groups is None:
             return None
-        return tuple(self._release(version, groups[version]) for version in sorted(groups, reverse=True))
+        versions = sorted(groups, reverse=True)
+        if specifier is not None:
+            versions = [v for v in versions if specifier.contains(v, prereleases=prereleases)]
+        return tuple(self._release(version, groups[version]) for version in versions)
+
+    def newest_version(self, name: str) -> Version | None:
+        """The newest version ``name`` has on the index (any kind of file), without reading its files."""
+        groups = self._grouped(canonicalize_name(name))
+        return max(groups) if groups else None
 
     def candidates(
         self, name: str, specifier: SpecifierSet, *, allow_yanked_pin: bool = False
@@ -186,8 +205,8 @@ class Finder:
         groups: dict[Version, list[_File]] | None = None
         if page is not None:
             groups = {}
-            for link in page.files:
-                parsed = self._parser.file(link, name)
+            for index in range(len(page.files)):
+                parsed = self._parser.file(page.files, index, name)
                 if parsed is not None:
                     groups.setdefault(parsed[0], []).append(parsed[1])
         self._files[name] = groups

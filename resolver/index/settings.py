@@ -19,6 +19,7 @@ requests and removed by :func:`redact` from anything shown, logged, cached or wr
 from __future__ import annotations
 
 import configparser
+import functools
 import os
 import sys
 from collections.abc import Mapping, Sequence
@@ -52,6 +53,7 @@ class IndexSettings:
         return ((self.index_url,) if self.index_url else ()) + self.extra_index_urls
 
 
+@functools.lru_cache(maxsize=1024)
 def redact(url: str) -> str:
     """``url`` with any password or token replaced by ``***`` (the user name is kept when there is one)."""
     try:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import posixpath
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import TYPE_CHECKING, Literal
@@ -49,10 +50,12 @@ __all__ = [
     "IndexFormatError",
     "ParsedFilename",
     "ProjectPage",
+    "json_file_link",
     "parse_filename",
     "parse_find_links_html",
     "parse_html_page",
     "parse_json_page",
+    "parse_json_page_entries",
 ]
 
 Hashes = tuple[tuple[str, str], ...]
@@ -127,11 +130,15 @@ class FileLink:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ProjectPage:
-    """A project page as served: ``versions`` is PEP 700's list (JSON 1.1+ only, else empty)."""
+    """A project page as served: ``versions`` is PEP 700's list (JSON 1.1+ only, else empty).
+
+    ``files`` is a tuple, or a :class:`~resolver.index.lazylinks.LazyLinks` when the client builds links on
+    demand (``parse_json_page(..., lazy=True)``): read it as a sequence.
+    """
 
     name: NormalizedName
     url: str
-    files: tuple[FileLink, ...]
+    files: Sequence[FileLink]
     versions: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     api_version: str | None = None
@@ -157,6 +164,10 @@ class ParsedFilename:
     build: BuildTag
 
 
+_HEX = re.compile(r"[0-9a-fA-F]+")
+_SDIST_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+
+
 def parse_filename(filename: str) -> ParsedFilename | None:
     """Name, version, kind, tags and build tag of a wheel or sdist filename; ``None`` when invalid.
 
@@ -178,7 +189,7 @@ def parse_filename(filename: str) -> ParsedFilename | None:
     else:
         return None
     raw_name, dash, raw_version = stem.rpartition("-")
-    if not dash or not raw_name or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", raw_name):
+    if not dash or not raw_name or not _SDIST_NAME.fullmatch(raw_name):
         return None
     try:
         version = Version(raw_version)
@@ -247,7 +258,7 @@ def _json_hashes(value: object, what: str, warnings: list[str]) -> Hashes:
         return ()
     out = []
     for key, digest in value.items():
-        if isinstance(key, str) and isinstance(digest, str) and re.fullmatch(r"[0-9a-fA-F]+", digest):
+        if isinstance(key, str) and isinstance(digest, str) and _HEX.fullmatch(digest):
             out.append((key.lower(), digest.lower()))
         else:
             warnings.append(f"{what}: ignored hash {key!r}")
@@ -264,7 +275,8 @@ def _json_core_metadata(entry: dict[str, object], what: str, warnings: list[str]
     return False
 
 
-def _json_file(entry: object, index: int, url: str, warnings: list[str]) -> FileLink | None:
+def json_file_link(entry: object, index: int, url: str, warnings: list[str]) -> FileLink | None:
+    """One entry of a PEP 691 ``files`` list as a link, ``None`` (with a warning) when it has no usable URL."""
     if not isinstance(entry, dict):
         warnings.append(f"files[{index}]: not an object, skipped")
         return None
@@ -324,6 +336,43 @@ def parse_json_page(body: bytes, *, url: str) -> ProjectPage:
     Raises :class:`IndexFormatError` when the body is not a JSON object with a ``files`` list or the API
     major version is not 1; everything else degrades into warnings.
     """
+    page, raw_files = _json_document(body, url=url)
+    warnings = list(page.warnings)
+    files = tuple(f for i, entry in enumerate(raw_files) if (f := json_file_link(entry, i, url, warnings)))
+    return ProjectPage(
+        name=page.name,
+        url=url,
+        files=files,
+        versions=page.versions,
+        warnings=tuple(warnings),
+        api_version=page.api_version,
+    )
+
+
+def parse_json_page_entries(body: bytes, *, url: str) -> tuple[ProjectPage, list[dict[str, object]]]:
+    """The page without its files, and the raw ``files`` entries that are objects, for lazy building.
+
+    Same errors as :func:`parse_json_page`; a non-object entry is dropped with a warning.
+    """
+    page, raw_files = _json_document(body, url=url)
+    warnings = list(page.warnings)
+    entries: list[dict[str, object]] = []
+    for index, entry in enumerate(raw_files):
+        if isinstance(entry, dict):
+            entries.append(entry)
+        else:
+            warnings.append(f"files[{index}]: not an object, skipped")
+    return ProjectPage(
+        name=page.name,
+        url=url,
+        files=(),
+        versions=page.versions,
+        warnings=tuple(warnings),
+        api_version=page.api_version,
+    ), entries
+
+
+def _json_document(body: bytes, *, url: str) -> tuple[ProjectPage, list[object]]:
     try:
         data = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
@@ -336,7 +385,6 @@ def parse_json_page(body: bytes, *, url: str) -> ProjectPage:
     raw_files = data.get("files")
     if not isinstance(raw_files, list):
         raise IndexFormatError("the project page has no files list", url=url)
-    files = tuple(f for i, entry in enumerate(raw_files) if (f := _json_file(entry, i, url, warnings)))
     raw_name = data.get("name")
     if isinstance(raw_name, str) and raw_name:
         name = canonicalize_name(raw_name)
@@ -351,9 +399,10 @@ def parse_json_page(body: bytes, *, url: str) -> ProjectPage:
             warnings.append("versions: non-string entries ignored")
     else:
         warnings.append("versions is not a list, ignored")
-    return ProjectPage(
-        name=name, url=url, files=files, versions=versions, warnings=tuple(warnings), api_version=api_version
+    page = ProjectPage(
+        name=name, url=url, files=(), versions=versions, warnings=tuple(warnings), api_version=api_version
     )
+    return page, raw_files
 
 
 class _AnchorCollector(HTMLParser):

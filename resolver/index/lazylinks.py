@@ -1,0 +1,106 @@
+"""The files of a PEP 691 page, made into :class:`FileLink` values only when someone reads them.
+
+Why: an ML resolution reads about 100 project pages listing ~110,000 files (pydantic-core, aiohttp and numpy
+list thousands each), yet looks closely at the few versions its ranges allow. Building a validated, frozen
+``FileLink`` for every entry was most of a check's CPU time. This sequence keeps the decoded JSON entries,
+answers ``filename(i)`` from them directly (all the finder needs to group files by version), and builds a
+link (with the same lenient rules as :func:`resolver.index.simple.parse_json_page`) on first access, once.
+
+PURE: values in, values out; the client supplies ``wrap`` to tag each link with its index.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from typing import overload
+
+from resolver.index.simple import FileLink, json_file_link
+
+__all__ = ["LazyLinks"]
+
+#: The PEP 691 file keys a link is built from (the others, such as provenance, are not read).
+_FIELDS = (
+    "filename",
+    "url",
+    "hashes",
+    "requires-python",
+    "yanked",
+    "size",
+    "upload-time",
+    "core-metadata",
+    "data-dist-info-metadata",
+)
+
+
+class LazyLinks(Sequence[FileLink]):
+    """A read-only sequence of a page's files (then ``extra`` links), built on demand and cached."""
+
+    __slots__ = ("_built", "_entries", "_extra", "_names", "_url", "_wrap")
+
+    def __init__(
+        self,
+        entries: Sequence[dict[str, object]],
+        *,
+        url: str,
+        wrap: Callable[[FileLink], FileLink] = lambda link: link,
+        extra: Sequence[FileLink] = (),
+    ) -> None:
+        # Entries that would not make a link at all are dropped now, so indexes stay dense and stable. The
+        # rest are kept as tuples of the fields a link reads: a decoded JSON dict per file is ~1.5 KB, which
+        # for ~110,000 files was most of a run's peak memory; the page's dicts are freed once this returns.
+        keep: list[tuple[object, ...]] = []
+        names: list[str] = []
+        for entry in entries:
+            href = entry.get("url")
+            name = entry.get("filename")
+            if not isinstance(href, str) or not href:
+                continue
+            if not isinstance(name, str) or not name or "#" in href or not href.startswith(("https://", "http://")):
+                link = json_file_link(entry, len(keep), url, [])  # the rare odd entry: decide now
+                if link is None:
+                    continue
+                name = link.filename
+            keep.append(tuple(entry.get(key) for key in _FIELDS))
+            names.append(name)
+        self._entries = keep
+        self._names = names
+        self._url = url
+        self._wrap = wrap
+        self._extra = tuple(extra)
+        self._built: dict[int, FileLink] = {}
+
+    def __len__(self) -> int:
+        return len(self._entries) + len(self._extra)
+
+    def filename(self, index: int) -> str:
+        """The filename of file ``index`` without building its link."""
+        if index < len(self._entries):
+            return self._names[index]
+        return self._extra[index - len(self._entries)].filename
+
+    @overload
+    def __getitem__(self, index: int) -> FileLink: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[FileLink]: ...
+
+    def __getitem__(self, index: int | slice) -> FileLink | Sequence[FileLink]:
+        if isinstance(index, slice):
+            return tuple(self[i] for i in range(*index.indices(len(self))))
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        if index >= len(self._entries):
+            return self._extra[index - len(self._entries)]
+        link = self._built.get(index)
+        if link is None:
+            entry = {key: value for key, value in zip(_FIELDS, self._entries[index], strict=True) if value is not None}
+            made = json_file_link(entry, index, self._url, [])
+            assert made is not None  # entries that cannot make a link were dropped in __init__
+            link = self._built[index] = self._wrap(made)
+        return link
+
+    def __iter__(self) -> Iterator[FileLink]:
+        for index in range(len(self)):
+            yield self[index]
