@@ -204,6 +204,9 @@ def relax_command(
     ] = False,
     no_verify: Annotated[bool, typer.Option("--no-verify", help="Write without checking the index first.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Write even when verification finds errors.")] = False,
+    allow_outside_links: Annotated[
+        bool, typer.Option("--allow-outside-links", help="Write through symlinks that leave the repository.")
+    ] = False,
     bound: BoundOpt = None,
     config: ConfigOpt = None,
     fmt: Annotated[OutputFormat, typer.Option("--format", help="Report format.")] = OutputFormat.TEXT,
@@ -244,7 +247,7 @@ def relax_command(
             outcome.exit_code is not None or (not force and any(f.severity is Severity.ERROR for f in findings))
         )
         if write and not blocked:
-            pipeline.apply(result)
+            pipeline.apply(result, allow_outside_links=allow_outside_links)
         pending = bool(result.changed_files) and check
         code = _exit_code(findings, outcome, pending=pending)
         wrote = write and not blocked

@@ -14,6 +14,7 @@ __all__ = [
     "ConfigError",
     "IncludeError",
     "InputError",
+    "InputErrors",
     "RelaxPinsError",
     "WriteError",
 ]
@@ -65,6 +66,18 @@ class InputError(RelaxPinsError, ValueError):
         if self.hint:
             text += f"\n  hint: {self.hint}"
         return text
+
+
+class InputErrors(InputError):
+    """Several input errors, reported together: a run shows every mistake it finds, not just the first."""
+
+    def __init__(self, errors: list[InputError]) -> None:
+        first = errors[0]
+        super().__init__(first.message, path=first.path, line=first.line, col=first.col, hint=first.hint)
+        self.errors = tuple(errors)
+
+    def __str__(self) -> str:
+        return "\n".join(str(e) for e in self.errors)
 
 
 class IncludeError(InputError):

@@ -7,6 +7,7 @@ plus rendering; other tools (a pre-commit wrapper, a notebook) can call them the
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from resolver.core.model import Change, Finding, Severity
 from resolver.core.policy import Bound, Policy
 from resolver.core.pyproject import parse as parse_pyproject
 from resolver.core.rewrite import Rewrite, relax_pyproject, relax_requirements
+from resolver.errors import InputError, InputErrors
 from resolver.fsio import TextFile, clean_stray_temps, display_path, read_text, write_all
 from resolver.sources import is_pyproject, load_requirements
 
@@ -87,31 +89,71 @@ def plan_relax(settings: RelaxSettings) -> RelaxResult:
     seen: set[Path] = set()
     files: list[FileResult] = []
     findings: list[Finding] = []
+    errors: list[InputError] = []
     for path in settings.paths:
-        if is_pyproject(path):
-            key = path.resolve()
-            if key in seen:
-                continue
-            seen.add(key)
-            display = display_path(path)
-            original = read_text(path, display=display)
-            rewrite = relax_pyproject(
-                original.text, parse_pyproject(original.text, path=display), policy_for(path), path=display
-            )
-            files.append(_result(path, display, "pyproject", original, rewrite))
-            findings.extend(rewrite.findings)
-            continue
-        for source in load_requirements(path):
-            key = source.path.resolve()
-            if key in seen:
-                continue
-            seen.add(key)
-            rewrite = relax_requirements(source.model, policy_for(source.path), path=source.display)
-            files.append(
-                _result(source.path, source.display, "requirements", source.file, rewrite, constraint=source.constraint)
-            )
-            findings.extend(rewrite.findings)
+        try:
+            _plan_one(path, policy_for, seen, files, findings)
+        except InputErrors as exc:
+            errors.extend(exc.errors)
+        except InputError as exc:
+            errors.append(exc)
+    if errors:
+        # Every file is read before anything is reported, so one run shows every mistake; nothing is written.
+        raise errors[0] if len(errors) == 1 else InputErrors(errors)
     return RelaxResult(files=tuple(files), findings=tuple(findings))
+
+
+def _plan_one(
+    path: Path,
+    policy_for: Callable[[Path], Policy],
+    seen: set[Path],
+    files: list[FileResult],
+    findings: list[Finding],
+) -> None:
+    """Read one input (a pyproject.toml, or a requirements file with its includes) into ``files``."""
+    if is_pyproject(path):
+        key = path.resolve()
+        if key in seen:
+            return
+        seen.add(key)
+        display = display_path(path)
+        original = read_text(path, display=display)
+        rewrite = relax_pyproject(
+            original.text, parse_pyproject(original.text, path=display), policy_for(path), path=display
+        )
+        files.append(_result(path, display, "pyproject", original, rewrite))
+        findings.extend(rewrite.findings)
+        return
+    for source in load_requirements(path):
+        key = source.path.resolve()
+        if key in seen:
+            continue
+        seen.add(key)
+        rewrite = relax_requirements(source.model, policy_for(source.path), path=source.display)
+        files.append(
+            _result(source.path, source.display, "requirements", source.file, rewrite, constraint=source.constraint)
+        )
+        findings.extend(rewrite.findings)
+
+
+def _repository_root(folder: Path) -> Path:
+    for candidate in (folder, *folder.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return Path.cwd().resolve()
+
+
+def _check_link(f: FileResult) -> None:
+    if not f.path.is_symlink():
+        return
+    root = _repository_root(f.path.absolute().parent)
+    target = f.path.resolve()
+    if not target.is_relative_to(root):
+        raise InputError(
+            f"is a symlink to {target}, outside the repository {root}; no file was changed",
+            path=f.display,
+            hint="pass --allow-outside-links to write through it",
+        )
 
 
 def _result(
@@ -128,12 +170,18 @@ def _result(
     )
 
 
-def apply(result: RelaxResult) -> tuple[FileResult, ...]:
+def apply(result: RelaxResult, *, allow_outside_links: bool = False) -> tuple[FileResult, ...]:
     """Write every changed file, all or none; return the files written.
 
-    Encoding problems surface before any file is touched, because every new content is encoded first.
+    Encoding problems and refused symlinks surface before any file is touched: every new content is encoded
+    and every target checked first. A symlink is written through when its target stays inside the
+    repository (the nearest folder above it holding ``.git``, else the working folder); one that points
+    outside is refused unless ``allow_outside_links``, so a relax run cannot rewrite a file elsewhere on disk.
     """
     changed = result.changed_files
+    if not allow_outside_links:
+        for f in changed:
+            _check_link(f)
     payload = [(f.path, f.new_bytes(), f.original.raw) for f in changed]
     for f in changed:
         clean_stray_temps(f.path.parent, f.path.name)

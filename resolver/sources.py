@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from resolver.core.reqfile import EntryKind, RequirementsFile, parse
-from resolver.errors import IncludeError
+from resolver.core.reqfile import EntryKind, RequirementsFile, parse_all
+from resolver.errors import IncludeError, InputError, InputErrors
 from resolver.fsio import TextFile, display_path, read_text
 
 __all__ = ["MAX_INCLUDE_DEPTH", "RequirementsSource", "is_pyproject", "load_requirements"]
@@ -39,15 +39,26 @@ def is_pyproject(path: Path) -> bool:
     return path.name == "pyproject.toml" or path.suffix == ".toml"
 
 
+def _parse(text: str, display: str, errors: list[InputError]) -> RequirementsFile:
+    model, found = parse_all(text, path=display)
+    errors.extend(found)
+    return model
+
+
 def load_requirements(path: Path, *, display: str | None = None) -> tuple[RequirementsSource, ...]:
-    """Load ``path`` and, depth first, every file it includes; the root comes first."""
+    """Load ``path`` and, depth first, every file it includes; the root comes first.
+
+    Every parse error of every file reached is collected and raised together (:class:`InputErrors`), so a
+    user fixes them in one pass; include problems (cycles, missing files) stop at once.
+    """
+    errors: list[InputError] = []
     loaded: dict[Path, RequirementsSource] = {}
     order: list[RequirementsSource] = []
     root = RequirementsSource(
         path=path,
         display=display or display_path(path),
         file=(file := read_text(path, display=display or display_path(path))),
-        model=parse(file.text, path=display or display_path(path)),
+        model=_parse(file.text, display or display_path(path), errors),
     )
     # An explicit stack instead of recursion: include depth can never exhaust Python's stack.
     stack: list[tuple[RequirementsSource, tuple[Path, ...]]] = [(root, (path.resolve(),))]
@@ -89,11 +100,13 @@ def load_requirements(path: Path, *, display: str | None = None) -> tuple[Requir
                 path=child_path,
                 display=shown,
                 file=child_file,
-                model=parse(child_file.text, path=shown),
+                model=_parse(child_file.text, shown, errors),
                 included_from=(source.display, entry.lineno),
                 constraint=entry.kind is EntryKind.CONSTRAINT,
             )
             loaded[child_path] = child
             children.append((child, (*chain, child_path)))
         stack.extend(reversed(children))
+    if errors:
+        raise InputErrors(errors)
     return tuple(order)

@@ -1,0 +1,199 @@
+"""The guarantees of docs/guarantees.md, each held by a test that injects the fault."""
+
+from __future__ import annotations
+
+import builtins
+import codecs
+import errno
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from resolver.cli import main
+
+
+@pytest.fixture
+def work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".git").mkdir()
+    return tmp_path
+
+
+def test_every_parse_error_of_every_file_is_reported(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (work / "a.txt").write_text("torch==2.7.1\n--frobnicate\nnumpy==\n")
+    (work / "b.txt").write_text("ok==1.0\nfoo bar==1\n")
+    assert main(["--no-verify", "a.txt", "b.txt"]) == 2
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if not line.startswith("  hint:")]
+    assert [line.split(":")[0:2] for line in lines] == [["a.txt", "2"], ["a.txt", "3"], ["b.txt", "2"]]
+    assert all(len(line.split(":")) >= 4 for line in lines)  # path:line:col: message
+    assert "Traceback" not in err
+    assert (work / "a.txt").read_text() == "torch==2.7.1\n--frobnicate\nnumpy==\n"
+
+
+def test_interrupt_restores_every_file_and_exits_130(
+    work: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (work / "requirements.txt").write_text("-r more.txt\ntorch==2.7.1\n")
+    (work / "more.txt").write_text("numpy==1.26.4\n")
+    real_replace = os.replace
+    calls = {"n": 0}
+
+    def interrupted(src: Any, dst: Any) -> None:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", interrupted)
+    assert main(["--no-verify", "requirements.txt"]) == 130
+    monkeypatch.setattr(os, "replace", real_replace)
+    assert "interrupted; no files changed" in capsys.readouterr().err
+    assert (work / "requirements.txt").read_text() == "-r more.txt\ntorch==2.7.1\n"
+    assert (work / "more.txt").read_text() == "numpy==1.26.4\n"
+    assert not list(work.glob(".*.tmp"))
+
+
+def test_disk_full_is_a_clear_error_and_changes_nothing(
+    work: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (work / "requirements.txt").write_text("torch==2.7.1\n")
+
+    def full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full)
+    assert main(["--no-verify", "requirements.txt"]) == 2
+    err = capsys.readouterr().err
+    assert "requirements.txt: cannot write: No space left on device; no file was changed" in err
+    assert (work / "requirements.txt").read_text() == "torch==2.7.1\n"
+    assert not list(work.glob(".*.tmp"))
+
+
+def test_refused_replace_is_a_clear_error(
+    work: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A read-only target (root ignores file modes, so the refusal is injected where it would happen)."""
+    (work / "requirements.txt").write_text("torch==2.7.1\n")
+
+    def refused(src: Any, dst: Any) -> None:
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(os, "replace", refused)
+    assert main(["--no-verify", "requirements.txt"]) == 2
+    assert "Permission denied" in capsys.readouterr().err
+    assert (work / "requirements.txt").read_text() == "torch==2.7.1\n"
+
+
+@pytest.mark.parametrize("mode", ["--check", "--diff"])
+def test_check_and_diff_never_open_a_file_for_writing(work: Path, monkeypatch: pytest.MonkeyPatch, mode: str) -> None:
+    (work / "requirements.txt").write_text("torch==2.7.1\n")
+    real_open, real_os_open = builtins.open, os.open
+    writes: list[str] = []
+
+    def watched_open(file: Any, mode_: str = "r", *args: Any, **kwargs: Any) -> Any:
+        if any(flag in mode_ for flag in "wax+") and str(work) in str(Path(str(file)).absolute()):
+            writes.append(str(file))
+        return real_open(file, mode_, *args, **kwargs)
+
+    def watched_os_open(path: Any, flags: int, *args: Any, **kwargs: Any) -> int:
+        if flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT) and str(work) in str(Path(str(path)).absolute()):
+            writes.append(str(path))
+        return real_os_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", watched_open)
+    monkeypatch.setattr(os, "open", watched_os_open)
+    code = main([mode, "requirements.txt"])
+    assert code == (1 if mode == "--check" else 0)
+    assert writes == []
+    assert (work / "requirements.txt").read_text() == "torch==2.7.1\n"
+
+
+def test_symlink_inside_is_written_through_outside_is_refused(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (work / "real.txt").write_text("torch==2.7.1\n")
+    (work / "inside.txt").symlink_to(work / "real.txt")
+    assert main(["--no-verify", "inside.txt"]) == 0
+    assert (work / "inside.txt").is_symlink()
+    assert (work / "real.txt").read_text() == "torch>=2.7.1,<2.8.0\n"
+
+    elsewhere = Path(tempfile.mkdtemp()) / "shared.txt"
+    elsewhere.write_text("numpy==1.26.4\n")
+    (work / "outside.txt").symlink_to(elsewhere)
+    assert main(["--no-verify", "outside.txt"]) == 2
+    err = capsys.readouterr().err
+    assert "outside.txt: is a symlink to" in err
+    assert "--allow-outside-links" in err
+    assert elsewhere.read_text() == "numpy==1.26.4\n"
+    assert main(["--no-verify", "--allow-outside-links", "outside.txt"]) == 0
+    assert elsewhere.read_text() == "numpy>=1.26.4,<1.27.0\n"
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (
+            codecs.BOM_UTF16_LE + "torch==2.7.1\r\n".encode("utf-16-le"),
+            codecs.BOM_UTF16_LE + "torch>=2.7.1,<2.8.0\r\n".encode("utf-16-le"),
+        ),
+        (
+            b"# -*- coding: latin-1 -*-\ntorch==2.7.1  # d\xe9j\xe0\n",
+            b"# -*- coding: latin-1 -*-\ntorch>=2.7.1,<2.8.0  # d\xe9j\xe0\n",
+        ),
+    ],
+)
+def test_encodings_are_written_back_as_they_came(work: Path, raw: bytes, expected: bytes) -> None:
+    (work / "requirements.txt").write_bytes(raw)
+    assert main(["--no-verify", "requirements.txt"]) == 0
+    assert (work / "requirements.txt").read_bytes() == expected
+
+
+def test_undecodable_bytes(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (work / "requirements.txt").write_bytes(b"torch==2.7.1\n\xff\xfe==1\n")
+    assert main(["--no-verify", "requirements.txt"]) == 2
+    assert capsys.readouterr().err.startswith("requirements.txt:2:1: cannot decode byte 0xff as utf-8")
+
+
+def test_include_depth_is_limited(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for i in range(40):
+        (work / f"r{i}.txt").write_text(f"-r r{i + 1}.txt\n")
+    (work / "r40.txt").write_text("torch==2.7.1\n")
+    assert main(["--no-verify", "r0.txt"]) == 2
+    assert "includes nest deeper than 32 files" in capsys.readouterr().err
+
+
+_KILLED_WRITER = """
+import sys, pathlib
+from resolver.fsio import write_all
+target = pathlib.Path(sys.argv[1])
+old = target.read_bytes()
+new = b"new-line==1.0\\n" * 2_000_000
+while True:
+    write_all([(target, new, old)])
+    write_all([(target, old, new)])
+"""
+
+
+def test_sigkill_mid_write_leaves_old_or_new_and_the_next_run_cleans_up(work: Path) -> None:
+    target = work / "requirements.txt"
+    old = b"torch==2.7.1\n"
+    target.write_bytes(old)
+    new = b"new-line==1.0\n" * 2_000_000
+    for delay in (0.15, 0.3, 0.45):
+        proc = subprocess.Popen([sys.executable, "-c", _KILLED_WRITER, str(target)])
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        content = target.read_bytes()
+        assert content in (old, new), f"cut file after SIGKILL at {delay}s: {len(content)} bytes"
+    (work / ".requirements.txt.relax-pins-left0ver.tmp").write_bytes(new[:1000])  # as a kill mid-stage leaves
+    target.write_bytes(old)
+    assert main(["--no-verify", "requirements.txt"]) == 0
+    assert target.read_bytes() == b"torch>=2.7.1,<2.8.0\n"
+    assert not list(work.glob(".requirements.txt.relax-pins-*.tmp"))  # the next run cleaned every stray
