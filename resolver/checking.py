@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -63,6 +63,7 @@ class CheckOutcome:
     findings: tuple[Finding, ...] = ()
     unreachable: str | None = None
     integrity: str | None = None
+    stats: tuple[tuple[str, int], ...] = ()  # the client's counters: requests, cache_hits, bytes_received...
 
     @property
     def exit_code(self) -> int | None:
@@ -162,8 +163,11 @@ def check_files(
             finder = Finder(client, target, allow_prereleases=pre)
             source = IndexSource(finder=finder, client=client)
             verification = verify(directs, finder=finder, source=source, target=target, allow_prereleases=pre)
+            stats = tuple((f.name, int(getattr(client.stats, f.name))) for f in fields(client.stats))
     except IndexUnreachableError as exc:
         return CheckOutcome(verification=None, target=target, indexes=indexes, unreachable=str(exc))
     except IntegrityError as exc:
         return CheckOutcome(verification=None, target=target, indexes=indexes, integrity=str(exc))
-    return CheckOutcome(verification=verification, target=target, indexes=indexes, findings=verification.findings)
+    return CheckOutcome(
+        verification=verification, target=target, indexes=indexes, findings=verification.findings, stats=stats
+    )

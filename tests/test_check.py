@@ -202,6 +202,9 @@ def test_offline_with_empty_cache_opens_no_socket(
     code, out, _ = run(["check", "--offline", "requirements.txt", *ml], capsys)
     assert code == 0, out
     assert index_server.log == []
+    code, doc = check_json(["--offline", "requirements.txt", *ml], capsys)
+    assert doc["index"]["requests"] == 0
+    assert doc["index"]["cache_hits"] > 0
 
 
 def test_github_and_markdown_formats(ml: list[str], capsys: pytest.CaptureFixture[str]) -> None:

@@ -80,6 +80,8 @@ def render_json(
             "highest": _versions(verification.highest if verification else None),
             "lowest": _versions(verification.lowest if verification else None),
         }
+        if check.stats:
+            doc["index"] = dict(check.stats)
         if check.unreachable or check.integrity:
             doc["error"] = check.unreachable or check.integrity
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
