@@ -274,3 +274,17 @@ def test_terminal_gets_colour_and_a_progress_line(ml: list[str], index_server: I
     plain = on_terminal({"NO_COLOR": "1"})
     assert "warning[exact-pin]" in plain
     assert "\x1b[33m" not in plain
+
+
+def test_pages_without_cache_headers_are_fresh_for_a_while(
+    ml: list[str], capsys: pytest.CaptureFixture[str], index_server: IndexServer
+) -> None:
+    """A mirror that sends no validators: pages are reused for five minutes instead of fetched on every run."""
+    index_server.cache_headers = False
+    Path("requirements.txt").write_text("torch>=2.7,<2.8\n")
+    assert run(["check", "requirements.txt", *ml], capsys)[0] == 0
+    index_server.clear_log()
+    assert run(["check", "requirements.txt", *ml], capsys)[0] == 0
+    assert index_server.requests("/simple/*") == []
+    assert run(["check", "--refresh", "requirements.txt", *ml], capsys)[0] == 0
+    assert index_server.requests("/simple/*") != []

@@ -280,8 +280,17 @@ def _retry_after(response: httpx.Response) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
+#: How long a page that says nothing about caching (no Cache-Control, no Expires, no ETag, no Last-Modified)
+#: stays fresh. RFC 9111 4.2.2 lets a cache give a 200 answer heuristic freshness; without validators the
+#: alternative is downloading every page again on every run (a monorepo CI job checks dozens of files in a
+#: row). --refresh ignores it.
+HEURISTIC_FRESHNESS = 300
+
+
 def _freshness(headers: httpx.Headers) -> tuple[int | None, bool]:
-    """``(max_age, may_store)`` from ``Cache-Control``."""
+    """``(max_age, may_store)`` from ``Cache-Control``, or :data:`HEURISTIC_FRESHNESS` when nothing is said."""
+    if not any(h in headers for h in ("cache-control", "expires", "etag", "last-modified")):
+        return HEURISTIC_FRESHNESS, True
     directives = {}
     for item in headers.get("cache-control", "").lower().split(","):
         key, _, value = item.strip().partition("=")

@@ -144,6 +144,8 @@ class IndexServer:
     ) -> None:
         self.api_version = api_version
         self.cache_control = cache_control
+        #: False: pages carry no ETag, Last-Modified or Cache-Control, like some mirrors.
+        self.cache_headers = True
         self.absolute_urls = absolute_urls
         self.idle_timeout = idle_timeout
         self._lock = threading.Lock()
@@ -436,6 +438,8 @@ class IndexServer:
             ("Cache-Control", self.cache_control),
             ("Vary", "Accept"),
         ]
+        if not self.cache_headers:
+            meta = [("Vary", "Accept")]
         full_type = content_type + ("; charset=utf-8" if content_type == "text/html" else "")
         if not_modified(headers, etag, int(modified)):
             return Response(304, headers=meta)
