@@ -85,4 +85,7 @@ ML: dict[str, list[Rel]] = {
     "dynlib": [Rel("1.0.0", sdist_only=True, dynamic=True, requires=["numpy"])],
     "app": [Rel("1.0.0", ["lib>=1.5"]), Rel("1.1.0", ["lib>=1.5"])],
     "lib": [Rel("1.0.0"), Rel("1.5.0"), Rel("1.9.0")],
+    "pip": [Rel("24.0"), Rel("25.1")],
+    "setuptools": [Rel("80.9.0")],
+    "wheel": [Rel("0.45.1")],
 }

@@ -1,0 +1,189 @@
+"""The typer application, exit codes and the pieces every command shares: the only place typer is set up.
+
+``relax-pins PATH...`` is the relax command; the first word picks another command (``relax-pins check ...``).
+:func:`main` takes ``argv`` and returns the exit code, so tests call it in-process; :func:`run` is the console
+script. One place, :func:`guard`, maps exceptions to exit codes:
+
+- 0: success; 1: error findings, or changes pending under ``--check``; 2: bad input (missing file, parse
+  error as ``path:line:col: message``, bad option); 3: the index cannot be reached; 4: a download failed its
+  hash check; 130: interrupted (no file changed). On anything but 0 and 1-with-``--force``, no file is written.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from resolver import __version__
+from resolver.core.model import Finding, Severity
+from resolver.errors import InputError, RelaxPinsError
+
+if TYPE_CHECKING:
+    from resolver.checking import CheckOutcome
+    from resolver.index.client import IndexClient
+
+__all__ = [
+    "EXIT_FINDINGS",
+    "EXIT_INPUT",
+    "EXIT_OK",
+    "OutputFormat",
+    "app",
+    "color",
+    "emit",
+    "exit_code",
+    "guard",
+    "main",
+    "progress",
+    "run",
+]
+
+EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+class OutputFormat(str, enum.Enum):
+    """How the report is printed."""
+
+    TEXT = "text"
+    JSON = "json"
+    GITHUB = "github"
+    MARKDOWN = "markdown"
+
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    help="Turn exact pins into compatible ranges, by policy, keeping every other byte of your files.",
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"relax-pins {__version__}")
+        raise typer.Exit(EXIT_OK)
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """relax-pins: exact pins in, verified compatible ranges out."""
+
+
+@contextmanager
+def guard() -> Iterator[None]:
+    """Map every expected failure to its exit code and a one-line message on stderr; no traceback."""
+    try:
+        yield
+    except InputError as exc:
+        typer.echo(str(exc), err=True)  # path:line:col: message, as editors and CI parse it
+        raise typer.Exit(exc.exit_code) from None
+    except RelaxPinsError as exc:
+        typer.echo(f"relax-pins: error: {exc}", err=True)
+        raise typer.Exit(exc.exit_code) from None
+    except KeyboardInterrupt:
+        typer.echo("relax-pins: interrupted; no files changed", err=True)
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+
+
+def color() -> bool:
+    """ANSI colours on a terminal, unless NO_COLOR is set (no-color.org)."""
+    return sys.stdout.isatty() and "NO_COLOR" not in os.environ
+
+
+@contextmanager
+def progress(enabled: bool) -> Iterator[Callable[[IndexClient], None]]:
+    """A one-line progress display on stderr while the index is asked, on a terminal and after 0.5 s."""
+    clients: list[IndexClient] = []
+    if not enabled or not sys.stderr.isatty():
+        yield clients.append
+        return
+    stop = threading.Event()
+
+    def show() -> None:
+        started, shown = time.monotonic(), False
+        while not stop.wait(0.2):
+            if not clients or time.monotonic() - started < 0.5:
+                continue
+            stats = clients[0].stats
+            sys.stderr.write(
+                f"\r\x1b[2Kasking the index: {stats.requests} requests, {stats.bytes_received / 1e6:.1f} MB, "
+                f"{stats.cache_hits} answered from cache"
+            )
+            sys.stderr.flush()
+            shown = True
+        if shown:
+            sys.stderr.write("\r\x1b[2K")
+            sys.stderr.flush()
+
+    thread = threading.Thread(target=show, name="relax-pins-progress", daemon=True)
+    thread.start()
+    try:
+        yield clients.append
+    finally:
+        stop.set()
+        thread.join(timeout=1)
+
+
+def emit(fmt: OutputFormat, text: str, json_text: str, github: str, markdown: str) -> None:
+    typer.echo(
+        {
+            OutputFormat.TEXT: text,
+            OutputFormat.JSON: json_text,
+            OutputFormat.GITHUB: github,
+            OutputFormat.MARKDOWN: markdown,
+        }[fmt],
+        nl=False,
+    )
+
+
+def exit_code(findings: list[Finding], outcome: CheckOutcome | None, *, pending: bool) -> int:
+    if outcome is not None and outcome.exit_code is not None:
+        return outcome.exit_code
+    if pending or any(f.severity is Severity.ERROR for f in findings):
+        return EXIT_FINDINGS
+    return EXIT_OK
+
+
+_COMMANDS = ("relax", "check", "lock", "layers", "cuda", "matrix")
+_ROOT_FLAGS = ("--version", "--help", "-h")
+
+
+def _with_default_command(argv: list[str]) -> list[str]:
+    """Insert ``relax`` unless the first word names a command or a root flag: ``relax-pins FILE`` works."""
+    if not argv or argv[0] in _COMMANDS or argv[0] in _ROOT_FLAGS:
+        return argv
+    return ["relax", *argv]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line with ``argv`` (default: ``sys.argv[1:]``) and return the exit code."""
+    args = _with_default_command(list(sys.argv[1:] if argv is None else argv))
+    try:
+        app(args=args, prog_name="relax-pins", standalone_mode=True)
+    except SystemExit as exc:
+        return _code(exc.code)
+    return EXIT_OK
+
+
+def _code(value: object) -> int:
+    if value is None:
+        return EXIT_OK
+    return value if isinstance(value, int) else EXIT_INPUT
+
+
+def run(entry: Callable[[list[str] | None], int] = main) -> None:
+    """The console script: exit with :func:`main`'s code."""
+    sys.exit(entry(None))

@@ -1,0 +1,404 @@
+"""Locking wired for the commands: files in, one resolution for the target, a hashed :class:`Lock` out.
+
+``lock_files(result, options, settings)`` takes what :func:`resolver.pipeline.plan_relax` read, resolves the
+files' requirements at their newest for the target (one resolution, not the two of ``check``) and builds the
+lock from the index's release lists. ``layer_files`` does the same with the build tools added and splits the
+lock into install layers. Like :mod:`resolver.checking`, an index that cannot be reached is a value here
+(``unreachable``, exit 3), and so is a hash that does not hold (``integrity``, exit 4: a downloaded file that
+differs from its sha256 on the index, or a file the index offers only an md5 for); no lock comes back then.
+
+The torch family (:data:`TORCH_FAMILY`) is read from the PyTorch wheel index of the target's variant when a
+``torch_index_url`` is given (``<base>/whl/cu128``): a second client and finder serve those names, the main
+index everything else (the ``nvidia-*`` runtime wheels included). A name the PyTorch index does not list
+falls back to the main index. Without a ``torch_index_url`` everything comes from the main index.
+
+Cost: one resolution's page and metadata requests (cached on disk like ``check``), one page per extra
+client. The inputs digest (:func:`lock_inputs`) needs no network at all, so ``--check`` can say offline that
+a source changed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from packaging.specifiers import SpecifierSet
+from packaging.utils import NormalizedName, canonicalize_name
+
+from resolver.config import find_config, read_table
+from resolver.core.directs import directs_from_pyproject, directs_from_requirements, index_options
+from resolver.core.model import Direct, Finding, Severity
+from resolver.core.pyproject import parse as parse_pyproject
+from resolver.core.reqfile import parse
+from resolver.core.target import Target, make_target
+from resolver.errors import ConfigError
+from resolver.fsio import display_path
+from resolver.index.cache import Cache, default_cache_dir
+from resolver.index.finder import Finder
+from resolver.index.settings import IndexSettings, redact, resolve_settings
+from resolver.layers import BUILD_TOOLS, Group, LayerPlan, default_groups, merge_groups, plan_layers
+from resolver.lock import HashUnavailableError, Lock, Requested, build_lock, inputs_digest, strip_credentials
+from resolver.resolve.engine import resolve
+from resolver.resolve.model import Conflict, Mode, Origin, Req
+from resolver.resolve.source import IndexSource
+
+if TYPE_CHECKING:
+    from resolver.checking import IndexOptions
+    from resolver.index.client import IndexClient
+    from resolver.index.finder import Release
+    from resolver.index.simple import FileLink
+    from resolver.pipeline import FileResult, RelaxResult
+    from resolver.resolve.provider import Found
+
+__all__ = [
+    "TORCH_FAMILY",
+    "LayersOutcome",
+    "LockOutcome",
+    "LockSettings",
+    "layer_files",
+    "load_groups",
+    "lock_files",
+    "lock_inputs",
+    "variant_of_url",
+]
+
+#: The names read from the PyTorch wheel index when one is given.
+TORCH_FAMILY: frozenset[str] = frozenset({"torch", "torchvision", "torchaudio", "triton"})
+_VARIANT_PATH = re.compile(r"/whl/(cu\d{3,}|rocm\d+(?:\.\d+)*|cpu)/?$", re.IGNORECASE)
+_BUILD_TOOLS_REASON = "(build tools)"
+#: ``IndexUnreachableError.exit_code``; the client (and httpx) are imported only when a lock is made.
+_UNREACHABLE = 3
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LockSettings:
+    """What to lock beyond the index options: the PyTorch wheel index, the variant, relaxed or as written.
+
+    ``relaxed`` locks the ranges the relax command would write instead of the files as they are.
+    ``variant`` (``cu128``) names the torch layer; when unset it comes from ``torch_index_url``'s path.
+    """
+
+    torch_index_url: str | None = None
+    variant: str | None = None
+    relaxed: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LockOutcome:
+    """The lock, or the findings and reason that prevented one; ``inputs`` is always the inputs digest."""
+
+    lock: Lock | None
+    target: Target
+    indexes: tuple[str, ...]
+    inputs: str
+    findings: tuple[Finding, ...] = ()
+    unreachable: str | None = None
+    integrity: str | None = None
+
+    @property
+    def exit_code(self) -> int | None:
+        """4 (integrity), 3 (unreachable), 1 (no lock: an error finding), else None."""
+        if self.integrity:
+            return HashUnavailableError.exit_code  # 4, as IntegrityError
+        if self.unreachable:
+            return _UNREACHABLE
+        if self.lock is None:
+            return 1
+        return None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LayersOutcome:
+    """The lock outcome and, when there is a lock, its layers."""
+
+    outcome: LockOutcome
+    plan: LayerPlan | None
+
+    @property
+    def exit_code(self) -> int | None:
+        """As :attr:`LockOutcome.exit_code`."""
+        return self.outcome.exit_code
+
+
+def variant_of_url(url: str | None) -> str | None:
+    """``cu128`` for a PyTorch wheel index URL ending in ``/whl/cu128``; ``None`` for other shapes."""
+    if not url:
+        return None
+    match = _VARIANT_PATH.search(urlsplit(url).path)
+    return match[1].lower() if match else None
+
+
+@dataclass(slots=True)
+class _Routed:
+    """A candidate and release source over the main index, and the PyTorch wheel index for the torch family."""
+
+    main: IndexSource
+    torch: IndexSource | None
+    names: frozenset[str] = TORCH_FAMILY
+    _picked: dict[str, IndexSource] = field(default_factory=dict)
+
+    def source_for(self, name: str) -> IndexSource:
+        if name not in self._picked:
+            routed = self.torch is not None and name in self.names and self.torch.finder.releases(name) is not None
+            self._picked[name] = self.torch if routed and self.torch is not None else self.main
+        return self._picked[name]
+
+    def candidates(self, name: NormalizedName, specifier: SpecifierSet, *, pinned: bool) -> Sequence[Found]:
+        return self.source_for(name).candidates(name, specifier, pinned=pinned)
+
+    def requires_dist(self, found: Found) -> tuple[str, ...] | None:
+        return self.source_for(found.name).requires_dist(found)
+
+    def prefetch(self, names: Iterable[NormalizedName]) -> None:
+        wanted = list(names)
+        if self.torch is not None:
+            self.torch.prefetch(n for n in wanted if n in self.names)
+        self.main.prefetch(n for n in wanted if self.torch is None or n not in self.names)
+
+    def prefetch_dependencies(self, found: Iterable[Found]) -> None:
+        for item in found:
+            self.source_for(item.name).prefetch_dependencies([item])
+
+    def releases(self, name: str) -> Sequence[Release] | None:
+        return self.source_for(canonicalize_name(name)).finder.releases(name)
+
+    def index_of(self, link: FileLink) -> str:
+        return self.main.client.index_of(link)
+
+
+def _directs(files: Sequence[FileResult], *, relaxed: bool) -> list[Direct]:
+    directs: list[Direct] = []
+    for f in files:
+        text = f.text if relaxed else f.original.text
+        if f.kind == "requirements":
+            directs.extend(
+                directs_from_requirements(parse(text, path=f.display), path=f.display, constraint=f.constraint)
+            )
+        else:
+            directs.extend(directs_from_pyproject(parse_pyproject(text, path=f.display), path=f.display))
+    return directs
+
+
+def _index_settings(options: IndexOptions, files: Sequence[FileResult]) -> tuple[IndexSettings, bool]:
+    models = [parse(f.original.text, path=f.display) for f in files if f.kind == "requirements"]
+    from_files = index_options(models)
+    base = files[0].path.parent if files else Path()
+    links = tuple(
+        link if "://" in link or Path(link).is_absolute() else str(base / link) for link in from_files.find_links
+    )
+    settings = resolve_settings(
+        cli_index_url=options.index_url,
+        cli_extra_index_urls=options.extra_index_urls,
+        cli_find_links=options.find_links,
+        file_index_url=from_files.index_url,
+        file_extra_index_urls=from_files.extra_index_urls,
+        file_find_links=links,
+        file_no_index=from_files.no_index,
+    )
+    return settings, options.pre or from_files.pre
+
+
+def lock_inputs(
+    result: RelaxResult, options: IndexOptions, settings: LockSettings, *, build_tools: Sequence[str] = ()
+) -> str:
+    """The inputs digest of a lock: file texts, target, indexes, PyTorch index, variant. No network."""
+    index, pre = _index_settings(options, result.files)
+    target = make_target(options.python, options.platform)
+    parts = ["relax-pins lock inputs 1"]
+    parts += [f"{f.display}\n{f.text if settings.relaxed else f.original.text}" for f in result.files]
+    parts += [f"{key}={value}" for key, value in sorted(target.describe().items())]
+    parts += [f"index={strip_credentials(u)}" for u in index.urls]
+    parts += [f"find-links={strip_credentials(u)}" for u in index.find_links]
+    parts += [
+        f"torch-index={strip_credentials(settings.torch_index_url or '')}",
+        f"variant={settings.variant or ''}",
+        f"pre={pre}",
+        f"build-tools={','.join(build_tools)}",
+    ]
+    return inputs_digest(parts)
+
+
+def _requests(
+    directs: Sequence[Direct], target: Target, build_tools: Sequence[str]
+) -> tuple[list[Req], dict[str, SpecifierSet], list[Requested], list[Finding]]:
+    """The resolver's requests, the ``-c`` constraints, what the user asked for, and what cannot be locked."""
+    env = {**target.markers, "extra": ""}
+    reqs: list[Req] = []
+    constraints: dict[str, SpecifierSet] = {}
+    requested: list[Requested] = []
+    refused: list[Finding] = []
+    for d in directs:
+        if d.marker is not None and not d.marker.evaluate(env):
+            continue
+        if d.url is not None or d.unchecked is not None:
+            why = d.unchecked or "a direct reference has no index hash to lock"
+            refused.append(d.finding("unlockable", Severity.ERROR, f"{d.text}: cannot be locked: {why}"))
+            continue
+        if d.constraint:
+            constraints[d.name] = constraints.get(d.name, SpecifierSet()) & d.specifier
+            continue
+        reqs.append(Req(name=d.name, specifier=d.specifier, extras=d.extras, origin=Origin(path=d.path, line=d.line)))
+        marker = str(d.marker) if d.marker is not None else None
+        text = f"{d.text} ; {marker}" if marker else d.text
+        requested.append(Requested(name=d.name, text=text, path=d.path, line=d.line, marker=marker))
+    asked = {r.name for r in reqs}
+    for tool in build_tools:
+        name = canonicalize_name(tool)
+        reqs.append(Req(name=name, origin=Origin(path=_BUILD_TOOLS_REASON)))
+        if name not in asked:
+            requested.append(Requested(name=name, text=name, path=_BUILD_TOOLS_REASON))
+    return reqs, constraints, requested, refused
+
+
+def _client(settings: IndexSettings, options: IndexOptions, cache: Cache | None) -> IndexClient:
+    from resolver.index.client import IndexClient
+
+    return IndexClient(
+        settings,
+        cache=cache,
+        timeout=options.timeout,
+        retries=options.retries,
+        offline=options.offline,
+        refresh=options.refresh,
+        best_across_indexes=options.best_across_indexes,
+    )
+
+
+def _conflict_finding(conflict: Conflict) -> Finding:
+    place = next(iter(conflict.direct), None)
+    return Finding(
+        code="unresolvable",
+        severity=Severity.ERROR,
+        message=conflict.message,
+        path=place.origin.path if place else None,
+        line=place.origin.line if place else None,
+        package=place.name if place else None,
+        fix=conflict.fix,
+    )
+
+
+def _dynamic_finding(name: str) -> Finding:
+    return Finding(
+        code="dynamic-metadata",
+        severity=Severity.WARNING,
+        package=name,
+        message=f"the dependencies of {name} could not be read without building it; the lock holds {name} but "
+        "not what it needs",
+        fix=f"use a release of {name} that publishes a wheel, or list its dependencies yourself",
+    )
+
+
+def _lock(
+    result: RelaxResult,
+    options: IndexOptions,
+    settings: LockSettings,
+    *,
+    build_tools: Sequence[str],
+    on_client: Callable[[IndexClient], None] | None,
+) -> LockOutcome:
+    from resolver.index.client import IndexUnreachableError, IntegrityError
+
+    target = make_target(options.python, options.platform)
+    index, pre = _index_settings(options, result.files)
+    torch_url = settings.torch_index_url
+    indexes = tuple(redact(u) for u in (*index.urls, *((torch_url,) if torch_url else ())))
+    inputs = lock_inputs(result, options, settings, build_tools=build_tools)
+    reqs, constraints, requested, refused = _requests(
+        _directs(result.files, relaxed=settings.relaxed), target, build_tools
+    )
+    if refused:
+        return LockOutcome(lock=None, target=target, indexes=indexes, inputs=inputs, findings=tuple(refused))
+    cache = None if options.no_cache else Cache(options.cache_dir or default_cache_dir())
+    try:
+        with contextlib.ExitStack() as stack:
+            sources: list[IndexSource] = []
+            for where in (
+                index,
+                *((IndexSettings(index_url=torch_url, origin="torch index"),) if torch_url else ()),
+            ):
+                client = stack.enter_context(_client(where, options, cache))
+                if on_client is not None:
+                    on_client(client)
+                sources.append(IndexSource(finder=Finder(client, target, allow_prereleases=pre), client=client))
+            routed = _Routed(main=sources[0], torch=sources[1] if torch_url else None)
+            outcome = resolve(reqs, source=routed, markers=target.markers, mode=Mode.HIGHEST, constraints=constraints)
+            if outcome.resolution is None:
+                assert outcome.conflict is not None  # resolve returns one or the other
+                finding = _conflict_finding(outcome.conflict)
+                return LockOutcome(lock=None, target=target, indexes=indexes, inputs=inputs, findings=(finding,))
+            lock = build_lock(
+                outcome.resolution,
+                releases=routed.releases,
+                index_of=routed.index_of,
+                target=target,
+                inputs=inputs,
+                requested=requested,
+                indexes=indexes,
+                sources=[f.display for f in result.files],
+                index_url=index.index_url if index.origin != "pip default" else None,
+                extra_index_urls=[*index.extra_index_urls, *((torch_url,) if torch_url else ())],
+                find_links=index.find_links,
+                variant=settings.variant or variant_of_url(torch_url),
+            )
+    except IndexUnreachableError as exc:
+        return LockOutcome(lock=None, target=target, indexes=indexes, inputs=inputs, unreachable=str(exc))
+    except (IntegrityError, HashUnavailableError) as exc:
+        return LockOutcome(lock=None, target=target, indexes=indexes, inputs=inputs, integrity=str(exc))
+    findings = tuple(_dynamic_finding(name) for name in lock.dynamic)
+    return LockOutcome(lock=lock, target=target, indexes=indexes, inputs=inputs, findings=findings)
+
+
+def lock_files(
+    result: RelaxResult,
+    options: IndexOptions,
+    settings: LockSettings | None = None,
+    *,
+    on_client: Callable[[IndexClient], None] | None = None,
+) -> LockOutcome:
+    """Lock the files' requirements for the target (module docstring); prints nothing, writes nothing."""
+    return _lock(result, options, settings or LockSettings(), build_tools=(), on_client=on_client)
+
+
+def layer_files(
+    result: RelaxResult,
+    options: IndexOptions,
+    settings: LockSettings | None = None,
+    *,
+    groups: Sequence[Group] | None = None,
+    build_tools: Sequence[str] = BUILD_TOOLS,
+    on_client: Callable[[IndexClient], None] | None = None,
+) -> LayersOutcome:
+    """Lock the files with ``build_tools`` added (newest, unless the files say otherwise) and split into layers.
+
+    ``groups`` default to :func:`load_groups` for the first file's folder.
+    """
+    chosen = settings or LockSettings()
+    outcome = _lock(result, options, chosen, build_tools=tuple(build_tools), on_client=on_client)
+    if outcome.lock is None:
+        return LayersOutcome(outcome=outcome, plan=None)
+    if groups is None:
+        groups = load_groups(None, start=result.files[0].path.parent if result.files else Path())
+    return LayersOutcome(outcome=outcome, plan=plan_layers(outcome.lock, groups, variant=chosen.variant))
+
+
+def load_groups(config: Path | None, *, start: Path) -> tuple[Group, ...]:
+    """The shipped groups with ``[tool.relax-pins.layers]`` of ``config`` (else the nearest configured
+    pyproject.toml above ``start``) merged over them."""
+    path = config if config is not None else find_config(start)
+    if path is None:
+        return default_groups()
+    shown = display_path(path)
+    table, line = read_table(path, display=shown, required=config is not None)
+    layers = table.get("layers") if table is not None else None
+    if layers is None:
+        return default_groups()
+    if not isinstance(layers, dict):
+        raise ConfigError(
+            "[tool.relax-pins.layers] must be a table of group = [package names or globs]", path=shown, line=line
+        )
+    return merge_groups(default_groups(), layers, path=shown)

@@ -1,0 +1,73 @@
+"""`relax-pins lock` and `relax-pins layers` from the command line, against the loopback index."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.indexserver.server import IndexServer
+from tests.test_check import index_server, ml, run
+
+__all__ = ["index_server", "ml"]
+
+
+def test_lock_writes_a_stable_pylock_and_checks_it(ml: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    Path("requirements.txt").write_text("torch>=2.7.0,<2.8.0\ntorchvision>=0.22.0,<0.23.0\n")
+    code, out, err = run(["lock", "requirements.txt", "-o", "pylock.toml", *ml], capsys)
+    assert code == 0, err
+    assert "locked" in out and "pylock.toml" in out
+    first = Path("pylock.toml").read_bytes()
+    assert b'lock-version = "1.0"' in first
+    assert b'name = "torch"' in first and b'version = "2.7.1"' in first
+    code, out, _ = run(["lock", "requirements.txt", "-o", "pylock.toml", *ml], capsys)
+    assert code == 0 and "unchanged:" in out
+    assert Path("pylock.toml").read_bytes() == first
+    assert run(["lock", "--check", "requirements.txt", "-o", "pylock.toml", *ml], capsys)[0] == 0
+    Path("requirements.txt").write_text("torch>=2.7.0,<2.8.0\n")
+    code, out, _ = run(["lock", "--check", "requirements.txt", "-o", "pylock.toml", *ml], capsys)
+    assert code == 1 and "out of date" in out
+
+
+def test_lock_hashed_requirements_format(ml: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    Path("requirements.txt").write_text("torch==2.7.1\n")
+    assert run(["lock", "--format", "requirements", "requirements.txt", "-o", "requirements.lock", *ml], capsys)[0] == 0
+    text = Path("requirements.lock").read_text()
+    assert "torch==2.7.1" in text
+    assert "--hash=sha256:" in text
+
+
+def test_output_equal_to_an_input_is_refused(ml: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    Path("requirements.txt").write_text("torch==2.7.1\n")
+    code, _, err = run(["lock", "requirements.txt", "-o", "requirements.txt", *ml], capsys)
+    assert code == 2
+    assert "is one of the input files" in err
+    assert Path("requirements.txt").read_text() == "torch==2.7.1\n"
+
+
+def test_lock_against_an_unreachable_index_writes_nothing(ml: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    Path("requirements.txt").write_text("torch==2.7.1\n")
+    dead = ["--index-url", "http://127.0.0.1:9/simple/", "--retries", "0", "--no-cache"]
+    code, _, err = run(["lock", "requirements.txt", "-o", "pylock.toml", *dead], capsys)
+    assert code == 3
+    assert "no files changed" in err
+    assert not Path("pylock.toml").exists()
+
+
+def test_layers_writes_files_fragment_and_summary(
+    ml: list[str], capsys: pytest.CaptureFixture[str], index_server: IndexServer
+) -> None:
+    Path("requirements.txt").write_text("torch==2.7.1\ntransformers==4.36.2\ncertifi==2024.2.2\n")
+    code, out, err = run(["layers", "requirements.txt", "-o", "layers", "--format", "json", *ml], capsys)
+    assert code == 0, err
+    summary = json.loads(out)
+    names = sorted(p.name for p in Path("layers").iterdir())
+    assert "Dockerfile.layers" in names
+    assert any(n.startswith("02-torch") for n in names)
+    layer_names = [layer["file"] if "file" in layer else layer.get("filename") for layer in summary["layers"]]
+    assert all(name in names for name in layer_names)
+    fragment = Path("layers/Dockerfile.layers").read_text()
+    assert fragment.count("RUN --mount=type=cache,target=/root/.cache/pip") == len(layer_names)
+    torch_layer = next(Path("layers").glob("02-torch*.txt")).read_text()
+    assert "torch==2.7.1" in torch_layer and "--hash=sha256:" in torch_layer
