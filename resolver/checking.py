@@ -14,9 +14,8 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from resolver.core.directs import directs_from_pyproject, directs_from_requirements, index_options
-from resolver.core.model import Direct, Finding, Severity
-from resolver.core.pyproject import parse as parse_pyproject
+from resolver.core.directs import index_options
+from resolver.core.model import Finding, Severity
 from resolver.core.reqfile import RequirementsFile, parse
 from resolver.core.target import Target, make_target
 from resolver.index.cache import Cache, default_cache_dir
@@ -24,6 +23,7 @@ from resolver.index.client import IndexClient, IndexUnreachableError, IntegrityE
 from resolver.index.finder import Finder
 from resolver.index.settings import IndexSettings, redact, resolve_settings
 from resolver.resolve.source import IndexSource
+from resolver.targets import directs_of, target_facts
 from resolver.verify import Verification, verify
 
 if TYPE_CHECKING:
@@ -51,6 +51,9 @@ class IndexOptions:
     timeout: float = 15.0
     retries: int = 4
     best_across_indexes: bool = False
+    cuda: str | None = None  # "12.8", "cpu" or "auto"
+    driver: str | None = None
+    torch_index: str | None = None  # the PyTorch wheel index base, for fixes that name where to install from
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -79,19 +82,6 @@ def _models(files: tuple[FileResult, ...], *, relaxed: bool) -> list[tuple[FileR
     return [
         (f, parse(f.text if relaxed else f.original.text, path=f.display)) for f in files if f.kind == "requirements"
     ]
-
-
-def _directs(files: tuple[FileResult, ...], *, relaxed: bool) -> list[Direct]:
-    directs: list[Direct] = []
-    for f in files:
-        text = f.text if relaxed else f.original.text
-        if f.kind == "requirements":
-            directs.extend(
-                directs_from_requirements(parse(text, path=f.display), path=f.display, constraint=f.constraint)
-            )
-        else:
-            directs.extend(directs_from_pyproject(parse_pyproject(text, path=f.display), path=f.display))
-    return directs
 
 
 def _settings(options: IndexOptions, files: tuple[FileResult, ...]) -> tuple[IndexSettings, bool]:
@@ -128,6 +118,7 @@ def exact_pin_findings(result: RelaxResult) -> tuple[Finding, ...]:
         )
         for f in result.files
         for c in f.changes
+        if "==" in c.before  # a Dockerfile word that is only quoted is a shell-redirect finding, not a pin
     )
 
 
@@ -143,10 +134,18 @@ def check_files(
     ``on_client`` receives the index client once it exists, so a caller can show progress from its
     ``stats`` (the CLI does, on a terminal); this module prints nothing.
     """
-    target = make_target(options.python, options.platform)
+    facts = target_facts(
+        result,
+        relaxed=relaxed,
+        cuda=options.cuda,
+        driver=options.driver,
+        python=options.python,
+        torch_index=options.torch_index,
+    )
+    target = make_target(options.python or facts.python, options.platform or facts.platform)
     settings, pre = _settings(options, result.files)
     indexes = tuple(redact(u) for u in settings.urls)
-    directs = _directs(result.files, relaxed=relaxed)
+    directs = directs_of(result.files, relaxed=relaxed)
     cache = None if options.no_cache else Cache(options.cache_dir or default_cache_dir())
     try:
         with IndexClient(
@@ -165,9 +164,17 @@ def check_files(
             verification = verify(directs, finder=finder, source=source, target=target, allow_prereleases=pre)
             stats = tuple((f.name, int(getattr(client.stats, f.name))) for f in fields(client.stats))
     except IndexUnreachableError as exc:
-        return CheckOutcome(verification=None, target=target, indexes=indexes, unreachable=str(exc))
+        return CheckOutcome(
+            verification=None, target=target, indexes=indexes, findings=facts.findings, unreachable=str(exc)
+        )
     except IntegrityError as exc:
-        return CheckOutcome(verification=None, target=target, indexes=indexes, integrity=str(exc))
+        return CheckOutcome(
+            verification=None, target=target, indexes=indexes, findings=facts.findings, integrity=str(exc)
+        )
     return CheckOutcome(
-        verification=verification, target=target, indexes=indexes, findings=verification.findings, stats=stats
+        verification=verification,
+        target=target,
+        indexes=indexes,
+        findings=(*facts.findings, *verification.findings),
+        stats=stats,
     )

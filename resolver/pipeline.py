@@ -16,8 +16,12 @@ from resolver.core.model import Change, Finding, Severity
 from resolver.core.policy import Bound, Policy
 from resolver.core.pyproject import parse as parse_pyproject
 from resolver.core.rewrite import Rewrite, relax_pyproject, relax_requirements
+from resolver.cudafamily import align_requirements
+from resolver.dockercheck import read_dockerfile_target
+from resolver.dockerrelax import relax_dockerfile
 from resolver.errors import InputError, InputErrors
 from resolver.fsio import TextFile, clean_stray_temps, display_path, read_text, write_all
+from resolver.matrix import load_matrix
 from resolver.sources import is_pyproject, load_requirements
 
 __all__ = ["FileResult", "RelaxResult", "RelaxSettings", "apply", "plan_relax"]
@@ -111,6 +115,9 @@ def _plan_one(
     findings: list[Finding],
 ) -> None:
     """Read one input (a pyproject.toml, or a requirements file with its includes) into ``files``."""
+    if is_dockerfile(path):
+        _plan_dockerfile(path, policy_for, seen, files, findings)
+        return
     if is_pyproject(path):
         key = path.resolve()
         if key in seen:
@@ -130,6 +137,8 @@ def _plan_one(
             continue
         seen.add(key)
         rewrite = relax_requirements(source.model, policy_for(source.path), path=source.display)
+        # When the run relaxes torch, its companions stay on the matching lines (the CUDA matrix says which).
+        rewrite = align_requirements(rewrite, matrix=load_matrix(), path=source.display)
         files.append(
             _result(source.path, source.display, "requirements", source.file, rewrite, constraint=source.constraint)
         )
@@ -154,6 +163,39 @@ def _check_link(f: FileResult) -> None:
             path=f.display,
             hint="pass --allow-outside-links to write through it",
         )
+
+
+def is_dockerfile(path: Path) -> bool:
+    """Whether ``path`` is read as a Dockerfile: ``Dockerfile``, ``Dockerfile.*`` or ``*.dockerfile``."""
+    name = path.name.lower()
+    return name == "dockerfile" or name.startswith("dockerfile.") or name.endswith(".dockerfile")
+
+
+def _plan_dockerfile(
+    path: Path,
+    policy_for: Callable[[Path], Policy],
+    seen: set[Path],
+    files: list[FileResult],
+    findings: list[Finding],
+) -> None:
+    """A Dockerfile: its RUN pip install words relaxed and quoted in place, and the -r files it installs."""
+    key = path.resolve()
+    if key in seen:
+        return
+    seen.add(key)
+    display = display_path(path)
+    original = read_text(path, display=display)
+    matrix = load_matrix()
+    rewrite = relax_dockerfile(original.text, path=display, policy=policy_for(path), matrix=matrix)
+    files.append(_result(path, display, "dockerfile", original, rewrite))
+    findings.extend(rewrite.findings)
+    folder = path.parent
+    target = read_dockerfile_target(
+        original.text, path=display, matrix=matrix, exists=lambda rel: (folder / rel).is_file()
+    )
+    for ref in target.requirement_files:
+        if ref.path is not None:
+            _plan_one(folder / ref.path, policy_for, seen, files, findings)
 
 
 def _result(

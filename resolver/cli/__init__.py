@@ -5,7 +5,7 @@ Each command is a short function in its own module, registered on :data:`resolve
 
 from __future__ import annotations
 
-from resolver.cli import commands, lockcmd
+from resolver.cli import commands, cudacmd, lockcmd
 from resolver.cli.app import app, main, run
 
-__all__ = ["app", "commands", "lockcmd", "main", "run"]
+__all__ = ["app", "commands", "cudacmd", "lockcmd", "main", "run"]

@@ -13,6 +13,9 @@ from resolver.cli.options import (
     BoundOpt,
     CacheDirOpt,
     ConfigOpt,
+    CudaOpt,
+    DockerfileOpt,
+    DriverOpt,
     ExtraIndexOpt,
     FindLinksOpt,
     IndexUrlOpt,
@@ -26,6 +29,7 @@ from resolver.cli.options import (
     RefreshOpt,
     RetriesOpt,
     TimeoutOpt,
+    TorchIndexOpt,
     index_options,
 )
 from resolver.core.model import Severity
@@ -64,10 +68,16 @@ def relax_command(
     refresh: RefreshOpt = False,
     timeout: TimeoutOpt = 15.0,
     retries: RetriesOpt = 4,
+    cuda: CudaOpt = None,
+    driver: DriverOpt = None,
+    dockerfile: DockerfileOpt = None,
+    torch_index_url: TorchIndexOpt = None,
 ) -> None:
     """Relax exact pins in place, after checking the ranges against the index (`relax-pins PATH...`)."""
     with guard():
-        result = pipeline.plan_relax(pipeline.RelaxSettings(paths=tuple(paths), bound=bound, config=config))
+        result = pipeline.plan_relax(
+            pipeline.RelaxSettings(paths=(*paths, *(dockerfile or ())), bound=bound, config=config)
+        )
         write = not (diff or check)
         outcome = None
         if write and not no_verify and result.changed_files:
@@ -80,6 +90,7 @@ def relax_command(
                 pre,
                 (cache_dir, no_cache, offline, refresh),
                 (timeout, retries),
+                (cuda, driver, torch_index_url),
             )
             with progress(fmt is OutputFormat.TEXT and not quiet) as on_client:
                 outcome = check_files(result, options, relaxed=True, on_client=on_client)
@@ -125,10 +136,16 @@ def check_command(
     refresh: RefreshOpt = False,
     timeout: TimeoutOpt = 15.0,
     retries: RetriesOpt = 4,
+    cuda: CudaOpt = None,
+    driver: DriverOpt = None,
+    dockerfile: DockerfileOpt = None,
+    torch_index_url: TorchIndexOpt = None,
 ) -> None:
     """Verify the ranges against the index and report; write nothing."""
     with guard():
-        result = pipeline.plan_relax(pipeline.RelaxSettings(paths=tuple(paths), bound=bound, config=config))
+        result = pipeline.plan_relax(
+            pipeline.RelaxSettings(paths=(*paths, *(dockerfile or ())), bound=bound, config=config)
+        )
         options = index_options(
             index_url,
             extra_index_url,
@@ -138,6 +155,7 @@ def check_command(
             pre,
             (cache_dir, no_cache, offline, refresh),
             (timeout, retries),
+            (cuda, driver, torch_index_url),
         )
         with progress(fmt is OutputFormat.TEXT and not quiet) as on_client:
             outcome = check_files(result, options, relaxed=False, on_client=on_client)

@@ -27,6 +27,7 @@ from resolver.cli.options import (
     RefreshOpt,
     RetriesOpt,
     TimeoutOpt,
+    TorchIndexOpt,
     index_options,
 )
 from resolver.core.model import Finding, Severity
@@ -54,16 +55,6 @@ class LockFormat(str, enum.Enum):
 
     PYLOCK = "pylock"
     REQUIREMENTS = "requirements"
-
-
-TorchIndexOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--torch-index-url",
-        envvar="RELAX_PINS_TORCH_INDEX",
-        help="Lock the torch family from this PyTorch wheel index (<base>/whl/cu128).",
-    ),
-]
 
 
 def _refuse_inputs(output: Path, result: pipeline.RelaxResult) -> None:

@@ -52,6 +52,21 @@ CacheDirOpt = Annotated[
 NoCacheOpt = Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the cache.")]
 OfflineOpt = Annotated[bool, typer.Option("--offline", help="Answer from the cache only; open no connection.")]
 RefreshOpt = Annotated[bool, typer.Option("--refresh", help="Ignore what is cached and ask the index again.")]
+CudaOpt = Annotated[
+    str | None, typer.Option("--cuda", help="Target CUDA: a version (12.8), cpu, or auto (the local driver).")
+]
+DriverOpt = Annotated[str | None, typer.Option("--driver", help="Target NVIDIA driver version, e.g. 535.104.")]
+DockerfileOpt = Annotated[
+    list[Path] | None, typer.Option("--dockerfile", help="A Dockerfile: its base image is the target.")
+]
+TorchIndexOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--torch-index-url",
+        envvar="RELAX_PINS_TORCH_INDEX",
+        help="The PyTorch wheel index (<base>/whl/cu128): where the torch family is locked from and fixes point.",
+    ),
+]
 TimeoutOpt = Annotated[float, typer.Option("--timeout", min=0.1, help="Seconds to wait for one answer.")]
 RetriesOpt = Annotated[int, typer.Option("--retries", min=0, help="Retries of a failed request.")]
 
@@ -65,9 +80,12 @@ def index_options(
     pre: bool,
     cache: tuple[Path | None, bool, bool, bool],
     network: tuple[float, int],
+    cuda_target: tuple[str | None, str | None, str | None] = (None, None, None),
 ) -> IndexOptions:
+    """The :class:`IndexOptions` for what the shared options said (grouped to keep call sites short)."""
     cache_dir, no_cache, offline, refresh = cache
     timeout, retries = network
+    cuda, driver, torch_index = cuda_target
     return IndexOptions(
         index_url=index_url,
         extra_index_urls=tuple(extra_index_url or ()),
@@ -77,6 +95,9 @@ def index_options(
         pre=pre,
         cache_dir=cache_dir,
         no_cache=no_cache,
+        cuda=cuda,
+        driver=driver,
+        torch_index=torch_index,
         offline=offline,
         refresh=refresh,
         timeout=timeout,
