@@ -122,10 +122,14 @@ def _platforms(link: FileLink, machine: str) -> set[str]:
 
 
 def _wheel_for(release: _Release, machine: str) -> FileLink | None:
-    """A Linux wheel for ``machine`` (regular CPython, newest first), else a pure-Python one."""
+    """A Linux wheel for ``machine`` (regular CPython, newest first), else a ``py3-none-<linux>`` one (torchvision
+    0.29 ships only those), else a pure-Python one."""
     linux = [link for link in release.wheels if _cpython(link, machine)]
     if linux:
         return max(linux, key=lambda link: max(_cpython(link, machine)))
+    generic = [link for link in release.wheels if "-py3-none-" in link.filename and _platforms(link, machine)]
+    if generic:
+        return generic[0]
     return next((link for link in release.wheels if link.filename.endswith("-none-any.whl")), None)
 
 

@@ -68,7 +68,10 @@ def publish_matrix(
                 ("torchaudio", row.torchaudio, row.audio_requires),
             ):
                 if version not in files[name]:
-                    path = wheels.wheel(name, version, requires_dist=(f"torch{pin}",) if pin else ())
+                    # torchvision 0.29 ships only py3-none-<platform> wheels on the main index, no none-any.
+                    platform_only = name == "torchvision" and version.startswith("0.29")
+                    tags = "py3-none-manylinux_2_28_x86_64" if platform_only else "py3-none-any"
+                    path = wheels.wheel(name, version, requires_dist=(f"torch{pin}",) if pin else (), tags=tags)
                     files[name][version] = dist(path, upload_time=when)
     for name, releases in (extra or {}).items():
         for version, requires, day in releases:
