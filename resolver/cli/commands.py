@@ -10,6 +10,7 @@ from resolver import pipeline
 from resolver.checking import check_files, exact_pin_findings
 from resolver.cli.app import EXIT_OK, OutputFormat, app, color, emit, exit_code, guard, progress
 from resolver.cli.options import (
+    BestOpt,
     BoundOpt,
     CacheDirOpt,
     ConfigOpt,
@@ -72,6 +73,7 @@ def relax_command(
     driver: DriverOpt = None,
     dockerfile: DockerfileOpt = None,
     torch_index_url: TorchIndexOpt = None,
+    best_across_indexes: BestOpt = False,
 ) -> None:
     """Relax exact pins in place, after checking the ranges against the index (`relax-pins PATH...`)."""
     with guard():
@@ -91,6 +93,7 @@ def relax_command(
                 (cache_dir, no_cache, offline, refresh),
                 (timeout, retries),
                 (cuda, driver, torch_index_url),
+                best_across_indexes,
             )
             with progress(fmt is OutputFormat.TEXT and not quiet) as on_client:
                 outcome = check_files(result, options, relaxed=True, on_client=on_client)
@@ -140,6 +143,7 @@ def check_command(
     driver: DriverOpt = None,
     dockerfile: DockerfileOpt = None,
     torch_index_url: TorchIndexOpt = None,
+    best_across_indexes: BestOpt = False,
 ) -> None:
     """Verify the ranges against the index and report; write nothing."""
     with guard():
@@ -156,6 +160,7 @@ def check_command(
             (cache_dir, no_cache, offline, refresh),
             (timeout, retries),
             (cuda, driver, torch_index_url),
+            best_across_indexes,
         )
         with progress(fmt is OutputFormat.TEXT and not quiet) as on_client:
             outcome = check_files(result, options, relaxed=False, on_client=on_client)

@@ -67,6 +67,14 @@ TorchIndexOpt = Annotated[
         help="The PyTorch wheel index (<base>/whl/cu128): where the torch family is locked from and fixes point.",
     ),
 ]
+BestOpt = Annotated[
+    bool,
+    typer.Option(
+        "--best-across-indexes",
+        help="Take each project's best version from any index (default: the first index that has it, "
+        "against dependency confusion); the report says which index each version came from.",
+    ),
+]
 TimeoutOpt = Annotated[float, typer.Option("--timeout", min=0.1, help="Seconds to wait for one answer.")]
 RetriesOpt = Annotated[int, typer.Option("--retries", min=0, help="Retries of a failed request.")]
 
@@ -81,6 +89,7 @@ def index_options(
     cache: tuple[Path | None, bool, bool, bool],
     network: tuple[float, int],
     cuda_target: tuple[str | None, str | None, str | None] = (None, None, None),
+    best_across_indexes: bool = False,
 ) -> IndexOptions:
     """The :class:`IndexOptions` for what the shared options said (grouped to keep call sites short)."""
     cache_dir, no_cache, offline, refresh = cache
@@ -98,6 +107,7 @@ def index_options(
         cuda=cuda,
         driver=driver,
         torch_index=torch_index,
+        best_across_indexes=best_across_indexes,
         offline=offline,
         refresh=refresh,
         timeout=timeout,

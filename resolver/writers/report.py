@@ -41,6 +41,11 @@ def _versions(resolution: Resolution | None) -> dict[str, str] | None:
     return None if resolution is None else {p.name: str(p.version) for p in resolution.pins}
 
 
+def _sources(resolution: Resolution | None) -> dict[str, str | None] | None:
+    """Which index each pinned version came from (redacted), so several indexes stay auditable."""
+    return None if resolution is None else {p.name: p.index_url for p in resolution.pins}
+
+
 def render_json(
     result: RelaxResult, *, ok: bool, findings: Iterable[Finding] = (), check: CheckOutcome | None = None
 ) -> str:
@@ -79,6 +84,7 @@ def render_json(
             "indexes": list(check.indexes),
             "highest": _versions(verification.highest if verification else None),
             "lowest": _versions(verification.lowest if verification else None),
+            "sources": _sources(verification.highest if verification else None),
         }
         if check.stats:
             doc["index"] = dict(check.stats)
@@ -146,6 +152,11 @@ def render_text(
             target = ", ".join(f"{k} {v}" for k, v in check.target.describe().items())
             lines.append(f"target: {target}; index: {', '.join(check.indexes) or 'none'}")
             lines.extend(_table(check))
+            if len(check.indexes) > 1 and check.verification is not None and check.verification.highest is not None:
+                lines.append("where each version comes from:")
+                lines.extend(
+                    f"  {p.name} {p.version}: {p.index_url or 'unknown'}" for p in check.verification.highest.pins
+                )
         else:
             for f in result.files:
                 lines.extend(f"{c.path}:{c.line}: {c.before} -> {c.after}" for c in f.changes)

@@ -1,0 +1,83 @@
+"""Faults and adversaries at the command line: dependency confusion, tampered metadata, concurrent runs."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.indexserver.model import Project, dist
+from tests.indexserver.server import IndexServer
+from tests.indexserver.wheels import WheelCache
+from tests.scenario import Rel, publish
+from tests.test_check import TARGET, check_json, index_server, ml, run
+
+__all__ = ["index_server", "ml"]
+
+
+def test_dependency_confusion_first_index_wins(
+    ml: list[str], index_server: IndexServer, wheel_cache: WheelCache, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An extra index serving a same-named project with a higher version does not win unless asked."""
+    publish(index_server, wheel_cache, {"internal-lib": [Rel("1.0.0")]})
+    with IndexServer() as attacker:
+        publish(attacker, wheel_cache, {"internal-lib": [Rel("99.0.0")]})
+        Path("requirements.txt").write_text("internal-lib>=1.0\n")
+        args = ["requirements.txt", *ml, "--extra-index-url", attacker.url]
+        code, doc = check_json(args, capsys)
+        assert code == 0
+        assert doc["resolution"]["highest"]["internal-lib"] == "1.0.0"
+        assert doc["resolution"]["sources"]["internal-lib"] == index_server.url
+        code, doc = check_json([*args, "--best-across-indexes"], capsys)
+        assert doc["resolution"]["highest"]["internal-lib"] == "99.0.0"
+        assert doc["resolution"]["sources"]["internal-lib"] == attacker.url
+        code, out, _ = run(["check", *args, "--best-across-indexes"], capsys)
+        assert f"internal-lib 99.0.0: {attacker.url}" in out
+
+
+def test_tampered_metadata_exits_4_naming_the_file(
+    ml: list[str], index_server: IndexServer, wheel_cache: WheelCache, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = wheel_cache.wheel("tampered", "1.0.0", requires_dist=("numpy",))
+    index_server.add(Project("tampered", [dist(path, wrong_metadata_hash=True)]))
+    Path("requirements.txt").write_text("tampered==1.0.0\n")
+    code, out, _ = run(["check", "requirements.txt", *ml], capsys)
+    assert code == 4
+    assert "tampered-1.0.0-py3-none-any.whl.metadata" in out
+    assert "does not match its hash" in out
+
+
+def test_eight_concurrent_runs_share_one_cache(ml: list[str], index_server: IndexServer, tmp_path: Path) -> None:
+    Path("requirements.txt").write_text("torch>=2.7,<2.8\ntransformers[torch]>=4.36,<4.38\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
+    env["PIP_CONFIG_FILE"] = os.devnull
+    cache = tmp_path / "shared-cache"
+    cmd = [
+        sys.executable,
+        "-m",
+        "resolver",
+        "check",
+        "--format",
+        "json",
+        "requirements.txt",
+        "--index-url",
+        index_server.url,
+        "--cache-dir",
+        str(cache),
+        *TARGET,
+    ]
+    procs = [
+        subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) for _ in range(8)
+    ]
+    results = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0] * 8, [err for _, err in results]
+    versions = {json.loads(out)["resolution"]["highest"]["torch"] for out, _ in results}
+    assert versions == {"2.7.1"}
+    index_server.clear_log()
+    offline = subprocess.run([*cmd, "--offline"], capture_output=True, text=True, env=env, check=False)
+    assert offline.returncode == 0, offline.stderr  # the cache the eight wrote is complete and readable
+    assert index_server.log == []
