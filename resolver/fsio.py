@@ -26,10 +26,21 @@ from pathlib import Path
 
 from resolver.errors import InputError, WriteError
 
-__all__ = ["MAX_FILE_BYTES", "TextFile", "clean_stray_temps", "display_path", "read_text", "write_all"]
+__all__ = [
+    "MAX_FILE_BYTES",
+    "MAX_LINE_CHARS",
+    "TextFile",
+    "clean_stray_temps",
+    "display_path",
+    "read_text",
+    "write_all",
+]
 
 #: Files larger than this are refused: no requirements or pyproject file is anywhere near it.
 MAX_FILE_BYTES = 64 * 1024 * 1024
+#: Physical lines longer than this are refused: a real requirement line is a few hundred characters, and a
+#: hash-locked one continues over several lines; a longer line is a generated or binary file read by mistake.
+MAX_LINE_CHARS = 100_000
 
 _TEMP_SUFFIX = ".tmp"
 _TEMP_MARK = ".relax-pins-"
@@ -126,7 +137,22 @@ def decode(raw: bytes, *, path: Path, display: str | None = None) -> TextFile:
             col=col,
             hint="save the file as UTF-8, or declare its encoding in a '# -*- coding: NAME -*-' first line",
         ) from None
+    _check_line_lengths(text, shown)
     return TextFile(path=path, text=text, encoding=encoding, bom=bom, raw=raw)
+
+
+def _check_line_lengths(text: str, shown: str) -> None:
+    if len(text) <= MAX_LINE_CHARS:
+        return
+    for number, line in enumerate(text.splitlines(), start=1):
+        if len(line) > MAX_LINE_CHARS:
+            raise InputError(
+                f"line is {len(line)} characters long; relax-pins reads lines of up to {MAX_LINE_CHARS}",
+                path=shown,
+                line=number,
+                col=MAX_LINE_CHARS + 1,
+                hint="is this a requirements file? a generated or binary file may have been passed by mistake",
+            )
 
 
 def _target(path: Path) -> Path:

@@ -197,3 +197,17 @@ def test_sigkill_mid_write_leaves_old_or_new_and_the_next_run_cleans_up(work: Pa
     assert main(["--no-verify", "requirements.txt"]) == 0
     assert target.read_bytes() == b"torch>=2.7.1,<2.8.0\n"
     assert not list(work.glob(".requirements.txt.relax-pins-*.tmp"))  # the next run cleaned every stray
+
+
+def test_overlong_lines_and_files_are_refused(
+    work: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (work / "requirements.txt").write_text("torch==2.7.1\n" + "x" * 100_001 + "\n")
+    assert main(["--no-verify", "requirements.txt"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("requirements.txt:2:100001: line is 100001 characters long")
+    (work / "requirements.txt").write_text("torch==2.7.1\n" * 100)
+    monkeypatch.setattr("resolver.fsio.MAX_FILE_BYTES", 1000)
+    assert main(["--no-verify", "requirements.txt"]) == 2
+    assert "relax-pins reads files up to 1000 bytes" in capsys.readouterr().err
+    assert (work / "requirements.txt").read_text() == "torch==2.7.1\n" * 100
