@@ -41,6 +41,8 @@ def _check(path: Path, cache: Path) -> tuple[float, dict[str, object]]:
         check=False,
     )
     elapsed = time.perf_counter() - start
+    if not out.stdout.strip():
+        raise SystemExit(f"relax-pins check {path} printed no report (exit {out.returncode}):\n{out.stderr}")
     return elapsed, json.loads(out.stdout)
 
 

@@ -421,6 +421,9 @@ class IndexClient:
         self._closed = False
         workers = min(self._max_connections, 16)
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="relax-pins-index")
+        # Parsing is CPU work under the GIL: running many at once gains no time, only holds many decoded pages
+        # (numpy's is ~7 MB of JSON) in memory together. Fetches stay parallel; parses take turns.
+        self._parse_slots = threading.Semaphore(2)
         self._projects: dict[str, Future[ProjectPage | None]] = {}
         self._metadata: dict[str, Future[CoreMetadata | None]] = {}
         self._links: dict[str, Future[tuple[IndexedLink, ...]]] = {}
@@ -679,40 +682,40 @@ class IndexClient:
         )
 
     def _load_project(self, name: NormalizedName) -> ProjectPage | None:
+        extra = [link for link in self._find_links_files() if _project_of(link) == name]
         found: list[tuple[str, ProjectPage]] = []
-        lazy: tuple[list[dict[str, object]], str, str] | None = None
         for index in self._indexes:
             url = f"{index}{quote(name)}/"
             page = self._page(url)
             if page is None:
                 continue
             base = page.final_url or url
-            if "json" in (page.content_type or "").lower() and not self._best:
-                # Links are built only for the files someone reads (see resolver.index.lazylinks).
-                parsed, entries = parse_json_page_entries(page.body, url=base)
-                lazy = (entries, base, index)
-            elif "json" in (page.content_type or "").lower():
-                parsed = parse_json_page(page.body, url=base)
-            else:
-                parsed = parse_html_page(page.body, url=base, name=name)
+            with self._parse_slots:
+                if "json" in (page.content_type or "").lower() and not self._best:
+                    # Links are built only for the files someone reads (see resolver.index.lazylinks), and the
+                    # decoded page is dropped here, inside the slot, once its compact rows exist.
+                    parsed, entries = parse_json_page_entries(page.body, url=base)
+                    wrap = functools.partial(IndexedLink.of, index_url=index)
+                    files = LazyLinks(entries, url=base, wrap=wrap, extra=extra)
+                    del entries
+                    return ProjectPage(
+                        name=name,
+                        url=parsed.url,
+                        files=files,
+                        versions=parsed.versions,
+                        warnings=parsed.warnings,
+                        api_version=parsed.api_version,
+                    )
+                if "json" in (page.content_type or "").lower():
+                    parsed = parse_json_page(page.body, url=base)
+                else:
+                    parsed = parse_html_page(page.body, url=base, name=name)
             found.append((index, parsed))
             if not self._best:
                 break
-        extra = [link for link in self._find_links_files() if _project_of(link) == name]
         if not found and not extra:
             return None
         first = found[0][1] if found else None
-        if lazy is not None and first is not None:
-            entries, base, index = lazy
-            wrap = functools.partial(IndexedLink.of, index_url=index)
-            return ProjectPage(
-                name=name,
-                url=first.url,
-                files=LazyLinks(entries, url=base, wrap=wrap, extra=extra),
-                versions=first.versions,
-                warnings=first.warnings,
-                api_version=first.api_version,
-            )
         return ProjectPage(
             name=name,
             url=first.url if first else extra[0].index_url,

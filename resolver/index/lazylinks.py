@@ -32,6 +32,29 @@ _FIELDS = (
 )
 
 
+def _compact(key: str, value: object, shared: dict[object, object]) -> object:
+    """A smaller equal stand-in: a lone sha256 as its hex string, repeated small values shared.
+
+    The JSON decoder makes a new object for every occurrence; over ~110,000 files the per-file hash dicts
+    and repeated Requires-Python strings were tens of megabytes.
+    """
+    if key == "hashes" and isinstance(value, dict) and len(value) == 1 and isinstance(value.get("sha256"), str):
+        return _Sha256(value["sha256"])
+    if isinstance(value, str) and key not in ("url", "filename"):
+        return shared.setdefault(value, value)
+    return value
+
+
+def _expand(key: str, value: object) -> object:
+    return {"sha256": str(value)} if isinstance(value, _Sha256) else value
+
+
+class _Sha256(str):
+    """A ``hashes`` value that held only a sha256 (told apart from a plain string field)."""
+
+    __slots__ = ()
+
+
 class LazyLinks(Sequence[FileLink]):
     """A read-only sequence of a page's files (then ``extra`` links), built on demand and cached."""
 
@@ -50,6 +73,7 @@ class LazyLinks(Sequence[FileLink]):
         # for ~110,000 files was most of a run's peak memory; the page's dicts are freed once this returns.
         keep: list[tuple[object, ...]] = []
         names: list[str] = []
+        shared: dict[object, object] = {}
         for entry in entries:
             href = entry.get("url")
             name = entry.get("filename")
@@ -60,7 +84,7 @@ class LazyLinks(Sequence[FileLink]):
                 if link is None:
                     continue
                 name = link.filename
-            keep.append(tuple(entry.get(key) for key in _FIELDS))
+            keep.append(tuple(_compact(key, entry.get(key), shared) for key in _FIELDS))
             names.append(name)
         self._entries = keep
         self._names = names
@@ -95,7 +119,11 @@ class LazyLinks(Sequence[FileLink]):
             return self._extra[index - len(self._entries)]
         link = self._built.get(index)
         if link is None:
-            entry = {key: value for key, value in zip(_FIELDS, self._entries[index], strict=True) if value is not None}
+            entry = {
+                key: _expand(key, value)
+                for key, value in zip(_FIELDS, self._entries[index], strict=True)
+                if value is not None
+            }
             made = json_file_link(entry, index, self._url, [])
             assert made is not None  # entries that cannot make a link were dropped in __init__
             link = self._built[index] = self._wrap(made)
