@@ -9,14 +9,14 @@ reports every finding that did not need the index, writes nothing and exits 3.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from resolver.core.directs import index_options
 from resolver.core.model import Finding, Severity
-from resolver.core.reqfile import RequirementsFile, parse
+from resolver.core.reqfile import parse
 from resolver.core.target import Target, make_target
 from resolver.index.cache import Cache, default_cache_dir
 from resolver.index.client import IndexClient, IndexUnreachableError, IntegrityError
@@ -29,7 +29,15 @@ from resolver.verify import Verification, verify
 if TYPE_CHECKING:
     from resolver.pipeline import FileResult, RelaxResult
 
-__all__ = ["CheckOutcome", "IndexOptions", "check_files", "exact_pin_findings"]
+__all__ = [
+    "CheckOutcome",
+    "IndexOptions",
+    "check_files",
+    "exact_pin_findings",
+    "index_settings",
+    "open_cache",
+    "open_client",
+]
 
 log = logging.getLogger(__name__)
 
@@ -78,14 +86,9 @@ class CheckOutcome:
         return None
 
 
-def _models(files: tuple[FileResult, ...], *, relaxed: bool) -> list[tuple[FileResult, RequirementsFile]]:
-    return [
-        (f, parse(f.text if relaxed else f.original.text, path=f.display)) for f in files if f.kind == "requirements"
-    ]
-
-
-def _settings(options: IndexOptions, files: tuple[FileResult, ...]) -> tuple[IndexSettings, bool]:
-    from_files = index_options([m for _, m in _models(files, relaxed=False)])
+def index_settings(options: IndexOptions, files: Sequence[FileResult]) -> tuple[IndexSettings, bool]:
+    """The indexes to ask (flags, the files' own options, pip's configuration) and whether pre-releases count."""
+    from_files = index_options([parse(f.original.text, path=f.display) for f in files if f.kind == "requirements"])
     settings = resolve_settings(
         cli_index_url=options.index_url,
         cli_extra_index_urls=options.extra_index_urls,
@@ -98,10 +101,28 @@ def _settings(options: IndexOptions, files: tuple[FileResult, ...]) -> tuple[Ind
     return settings, options.pre or from_files.pre
 
 
-def _local_links(links: tuple[str, ...], files: tuple[FileResult, ...]) -> tuple[str, ...]:
+def _local_links(links: tuple[str, ...], files: Sequence[FileResult]) -> tuple[str, ...]:
     """A relative ``--find-links`` in a file is relative to that file's folder, as pip reads it."""
     base = files[0].path.parent if files else Path()
     return tuple(link if "://" in link or Path(link).is_absolute() else str(base / link) for link in links)
+
+
+def open_cache(options: IndexOptions) -> Cache | None:
+    """The on-disk cache the options ask for (``None`` with ``--no-cache``)."""
+    return None if options.no_cache else Cache(options.cache_dir or default_cache_dir())
+
+
+def open_client(settings: IndexSettings, options: IndexOptions, cache: Cache | None) -> IndexClient:
+    """An index client for ``settings`` with the network options every command shares."""
+    return IndexClient(
+        settings,
+        cache=cache,
+        timeout=options.timeout,
+        retries=options.retries,
+        offline=options.offline,
+        refresh=options.refresh,
+        best_across_indexes=options.best_across_indexes,
+    )
 
 
 def exact_pin_findings(result: RelaxResult) -> tuple[Finding, ...]:
@@ -143,20 +164,12 @@ def check_files(
         torch_index=options.torch_index,
     )
     target = make_target(options.python or facts.python, options.platform or facts.platform)
-    settings, pre = _settings(options, result.files)
+    settings, pre = index_settings(options, result.files)
     indexes = tuple(redact(u) for u in settings.urls)
     directs = directs_of(result.files, relaxed=relaxed)
-    cache = None if options.no_cache else Cache(options.cache_dir or default_cache_dir())
+    cache = open_cache(options)
     try:
-        with IndexClient(
-            settings,
-            cache=cache,
-            timeout=options.timeout,
-            retries=options.retries,
-            offline=options.offline,
-            refresh=options.refresh,
-            best_across_indexes=options.best_across_indexes,
-        ) as client:
+        with open_client(settings, options, cache) as client:
             if on_client is not None:
                 on_client(client)
             finder = Finder(client, target, allow_prereleases=pre)

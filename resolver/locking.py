@@ -30,29 +30,27 @@ from urllib.parse import urlsplit
 from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 
+from resolver.checking import index_settings, open_cache, open_client
 from resolver.config import find_config, read_table
-from resolver.core.directs import directs_from_pyproject, directs_from_requirements, index_options
 from resolver.core.model import Direct, Finding, Severity
-from resolver.core.pyproject import parse as parse_pyproject
-from resolver.core.reqfile import parse
 from resolver.core.target import Target, make_target
 from resolver.errors import ConfigError
 from resolver.fsio import display_path
-from resolver.index.cache import Cache, default_cache_dir
 from resolver.index.finder import Finder
-from resolver.index.settings import IndexSettings, redact, resolve_settings
+from resolver.index.settings import IndexSettings, redact
 from resolver.layers import BUILD_TOOLS, Group, LayerPlan, default_groups, merge_groups, plan_layers
 from resolver.lock import HashUnavailableError, Lock, Requested, build_lock, inputs_digest, strip_credentials
 from resolver.resolve.engine import resolve
 from resolver.resolve.model import Conflict, Mode, Origin, Req
 from resolver.resolve.source import IndexSource
+from resolver.targets import directs_of
 
 if TYPE_CHECKING:
     from resolver.checking import IndexOptions
     from resolver.index.client import IndexClient
     from resolver.index.finder import Release
     from resolver.index.simple import FileLink
-    from resolver.pipeline import FileResult, RelaxResult
+    from resolver.pipeline import RelaxResult
     from resolver.resolve.provider import Found
 
 __all__ = [
@@ -171,43 +169,11 @@ class _Routed:
         return self.main.client.index_of(link)
 
 
-def _directs(files: Sequence[FileResult], *, relaxed: bool) -> list[Direct]:
-    directs: list[Direct] = []
-    for f in files:
-        text = f.text if relaxed else f.original.text
-        if f.kind == "requirements":
-            directs.extend(
-                directs_from_requirements(parse(text, path=f.display), path=f.display, constraint=f.constraint)
-            )
-        else:
-            directs.extend(directs_from_pyproject(parse_pyproject(text, path=f.display), path=f.display))
-    return directs
-
-
-def _index_settings(options: IndexOptions, files: Sequence[FileResult]) -> tuple[IndexSettings, bool]:
-    models = [parse(f.original.text, path=f.display) for f in files if f.kind == "requirements"]
-    from_files = index_options(models)
-    base = files[0].path.parent if files else Path()
-    links = tuple(
-        link if "://" in link or Path(link).is_absolute() else str(base / link) for link in from_files.find_links
-    )
-    settings = resolve_settings(
-        cli_index_url=options.index_url,
-        cli_extra_index_urls=options.extra_index_urls,
-        cli_find_links=options.find_links,
-        file_index_url=from_files.index_url,
-        file_extra_index_urls=from_files.extra_index_urls,
-        file_find_links=links,
-        file_no_index=from_files.no_index,
-    )
-    return settings, options.pre or from_files.pre
-
-
 def lock_inputs(
     result: RelaxResult, options: IndexOptions, settings: LockSettings, *, build_tools: Sequence[str] = ()
 ) -> str:
     """The inputs digest of a lock: file texts, target, indexes, PyTorch index, variant. No network."""
-    index, pre = _index_settings(options, result.files)
+    index, pre = index_settings(options, result.files)
     target = make_target(options.python, options.platform)
     parts = ["relax-pins lock inputs 1"]
     parts += [f"{f.display}\n{f.text if settings.relaxed else f.original.text}" for f in result.files]
@@ -255,20 +221,6 @@ def _requests(
     return reqs, constraints, requested, refused
 
 
-def _client(settings: IndexSettings, options: IndexOptions, cache: Cache | None) -> IndexClient:
-    from resolver.index.client import IndexClient
-
-    return IndexClient(
-        settings,
-        cache=cache,
-        timeout=options.timeout,
-        retries=options.retries,
-        offline=options.offline,
-        refresh=options.refresh,
-        best_across_indexes=options.best_across_indexes,
-    )
-
-
 def _conflict_finding(conflict: Conflict) -> Finding:
     place = next(iter(conflict.direct), None)
     return Finding(
@@ -304,16 +256,16 @@ def _lock(
     from resolver.index.client import IndexUnreachableError, IntegrityError
 
     target = make_target(options.python, options.platform)
-    index, pre = _index_settings(options, result.files)
+    index, pre = index_settings(options, result.files)
     torch_url = settings.torch_index_url
     indexes = tuple(redact(u) for u in (*index.urls, *((torch_url,) if torch_url else ())))
     inputs = lock_inputs(result, options, settings, build_tools=build_tools)
     reqs, constraints, requested, refused = _requests(
-        _directs(result.files, relaxed=settings.relaxed), target, build_tools
+        directs_of(result.files, relaxed=settings.relaxed), target, build_tools
     )
     if refused:
         return LockOutcome(lock=None, target=target, indexes=indexes, inputs=inputs, findings=tuple(refused))
-    cache = None if options.no_cache else Cache(options.cache_dir or default_cache_dir())
+    cache = open_cache(options)
     try:
         with contextlib.ExitStack() as stack:
             sources: list[IndexSource] = []
@@ -321,7 +273,7 @@ def _lock(
                 index,
                 *((IndexSettings(index_url=torch_url, origin="torch index"),) if torch_url else ()),
             ):
-                client = stack.enter_context(_client(where, options, cache))
+                client = stack.enter_context(open_client(where, options, cache))
                 if on_client is not None:
                     on_client(client)
                 sources.append(IndexSource(finder=Finder(client, target, allow_prereleases=pre), client=client))
