@@ -22,6 +22,10 @@ Metadata, cheapest first, never running package code (each step falls through to
 
 Results are cached by the file's sha256 (immutable), else by a hash of the redacted URL.
 
+Digests. A PEP 691 page is decoded once: what is cached afterwards, under the same validators, is a
+:mod:`marshal` digest of its compact file rows (:data:`DIGEST_TYPE`), so a warm run reads rows instead of
+decoding megabytes of JSON. A digest this version cannot read is fetched again; ``no-store`` pages get none.
+
 Retries: 429 (``Retry-After`` in seconds or as an HTTP date, over ``retry_cap`` -> give up), 5xx, resets,
 truncated bodies and timeouts, with exponential backoff and full jitter, within ``retries`` and a wall-time
 budget of ``timeout * (retries + 1) + retry_cap`` seconds. 401/403 fail at once; 404 means "not here".
@@ -39,6 +43,7 @@ import functools
 import hashlib
 import io
 import logging
+import marshal
 import netrc as netrc_module
 import os
 import random
@@ -88,7 +93,7 @@ from resolver.index.simple import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Generator, Iterable
+    from collections.abc import Callable, Generator, Iterable, Sequence
     from types import TracebackType
 
     from packaging.utils import NormalizedName
@@ -287,6 +292,42 @@ def _retry_after(response: httpx.Response) -> float | None:
 HEURISTIC_FRESHNESS = 300
 
 
+#: Content type of a cached page digest (never sent by an index): the compact rows of a PEP 691 page.
+DIGEST_TYPE = "application/x.relax-pins.page-digest"
+_DIGEST_TAG = "relax-pins page digest 1"
+
+
+def _to_digest(page: ProjectPage) -> bytes:
+    """The page as :mod:`marshal` bytes: decoding them is ~10x faster than the JSON they came from.
+
+    marshal is used only for data this program wrote into its own cache, and the cache checks every entry's
+    sha256 before handing it back, so a damaged or foreign entry never reaches :func:`marshal.loads`.
+    """
+    assert isinstance(page.files, LazyLinks)
+    rows, names = page.files.rows()
+    return marshal.dumps(
+        (_DIGEST_TAG, page.name, page.url, list(page.versions), list(page.warnings), page.api_version, rows, names)
+    )
+
+
+def _from_digest(body: bytes, *, wrap: Callable[[FileLink], FileLink], extra: Sequence[FileLink]) -> ProjectPage | None:
+    """The page a digest holds, ``None`` when it is not one this version wrote."""
+    try:
+        tag, name, url, versions, warnings, api_version, rows, names = marshal.loads(body)  # noqa: S302
+    except (ValueError, EOFError, TypeError):
+        return None
+    if tag != _DIGEST_TAG:
+        return None
+    return ProjectPage(
+        name=name,
+        url=url,
+        files=LazyLinks.from_rows(rows, names, url=url, wrap=wrap, extra=extra),
+        versions=tuple(versions),
+        warnings=tuple(warnings),
+        api_version=api_version,
+    )
+
+
 def _freshness(headers: httpx.Headers) -> tuple[int | None, bool]:
     """``(max_age, may_store)`` from ``Cache-Control``, or :data:`HEURISTIC_FRESHNESS` when nothing is said."""
     if not any(h in headers for h in ("cache-control", "expires", "etag", "last-modified")):
@@ -424,6 +465,7 @@ class IndexClient:
         # Parsing is CPU work under the GIL: running many at once gains no time, only holds many decoded pages
         # (numpy's is ~7 MB of JSON) in memory together. Fetches stay parallel; parses take turns.
         self._parse_slots = threading.Semaphore(2)
+        self._storable: set[str] = set()  # pages this run was allowed to cache (no ``no-store``)
         self._projects: dict[str, Future[ProjectPage | None]] = {}
         self._metadata: dict[str, Future[CoreMetadata | None]] = {}
         self._links: dict[str, Future[tuple[IndexedLink, ...]]] = {}
@@ -611,12 +653,12 @@ class IndexClient:
 
     # -- pages -------------------------------------------------------------------------------------------
 
-    def _page(self, url: str) -> CachedPage | None:
+    def _page(self, url: str, *, refresh: bool = False) -> CachedPage | None:
         """A page body with its validators; ``None`` for 404/410. Cache rules in the module docstring."""
         path = _local_path(url)
         if path is not None:
             return self._local_page(path, url)
-        cached = None if self._refresh or self._cache is None else self._cache.get_page(url)
+        cached = None if self._refresh or refresh or self._cache is None else self._cache.get_page(url)
         now = time.time()
         if self._offline or (cached is not None and cached.is_fresh(now)):
             if cached is None:
@@ -658,6 +700,7 @@ class IndexClient:
             )
         if store and self._cache is not None:
             self._cache.put_page(url, page)
+            self._storable.add(url)
         return page if page.status == 200 else None
 
     def _local_page(self, path: Path, url: str) -> CachedPage | None:
@@ -690,15 +733,20 @@ class IndexClient:
             if page is None:
                 continue
             base = page.final_url or url
+            wrap = functools.partial(IndexedLink.of, index_url=index)
+            if page.content_type == DIGEST_TYPE and not self._best:
+                digested = _from_digest(page.body, wrap=wrap, extra=extra)
+                if digested is not None:
+                    return digested
+                page = self._page(url, refresh=True) or page  # an unreadable digest: ask the index again
             with self._parse_slots:
                 if "json" in (page.content_type or "").lower() and not self._best:
                     # Links are built only for the files someone reads (see resolver.index.lazylinks), and the
                     # decoded page is dropped here, inside the slot, once its compact rows exist.
                     parsed, entries = parse_json_page_entries(page.body, url=base)
-                    wrap = functools.partial(IndexedLink.of, index_url=index)
                     files = LazyLinks(entries, url=base, wrap=wrap, extra=extra)
                     del entries
-                    return ProjectPage(
+                    result = ProjectPage(
                         name=name,
                         url=parsed.url,
                         files=files,
@@ -706,6 +754,10 @@ class IndexClient:
                         warnings=parsed.warnings,
                         api_version=parsed.api_version,
                     )
+                    if self._cache is not None and url in self._storable and page.content_type != DIGEST_TYPE:
+                        # Next time: no JSON to decode, no dicts to build (module docstring, "digests").
+                        self._cache.put_page(url, replace(page, body=_to_digest(result), content_type=DIGEST_TYPE))
+                    return result
                 if "json" in (page.content_type or "").lower():
                     parsed = parse_json_page(page.body, url=base)
                 else:

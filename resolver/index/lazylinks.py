@@ -93,6 +93,27 @@ class LazyLinks(Sequence[FileLink]):
         self._extra = tuple(extra)
         self._built: dict[int, FileLink] = {}
 
+    @classmethod
+    def from_rows(
+        cls,
+        rows: Sequence[tuple[object, ...]],
+        names: Sequence[str],
+        *,
+        url: str,
+        wrap: Callable[[FileLink], FileLink] = lambda link: link,
+        extra: Sequence[FileLink] = (),
+    ) -> LazyLinks:
+        """Links over rows made by an earlier :meth:`rows` (a cached digest of the page)."""
+        made = cls((), url=url, wrap=wrap, extra=extra)
+        made._entries = [tuple(_Sha256(v[1]) if isinstance(v, tuple) else v for v in row) for row in rows]
+        made._names = list(names)
+        return made
+
+    def rows(self) -> tuple[list[tuple[object, ...]], list[str]]:
+        """The compact rows and filenames, in a form :mod:`marshal` can store (built-in types only)."""
+        plain = [tuple(("sha256", str(v)) if isinstance(v, _Sha256) else v for v in row) for row in self._entries]
+        return plain, list(self._names)
+
     def __len__(self) -> int:
         return len(self._entries) + len(self._extra)
 
