@@ -90,6 +90,27 @@ REQUIREMENTS = (
 )
 
 
+#: What the stack below resolves to on the test index (also what the install tests must find installed).
+EXPECTED = {
+    "anyio": "4.9.0",
+    "certifi": "2024.2.2",
+    "fastapi": "0.115.12",
+    "filelock": "3.16.1",
+    "huggingface-hub": "0.33.0",
+    "numpy": "2.2.6",
+    "nvidia-cuda-runtime-cu12": "12.8.57",
+    "pydantic": "2.11.5",
+    "pydantic-core": "2.33.2",
+    "safetensors": "0.5.3",
+    "starlette": "0.46.2",
+    "tokenizers": "0.21.1",
+    "torch": "2.7.1",
+    "torchvision": "0.22.1",
+    "transformers": "4.52.4",
+    "triton": "3.3.1",
+}
+
+
 def publish_stack(server: IndexServer, wheels: WheelCache, extra: Mapping[str, Sequence[Rel]] | None = None) -> None:
     """The universe on ``server``: :data:`STACK`, numpy with its platform wheels and sdist, and ``extra``."""
     publish(server, wheels, {**STACK, **(extra or {})})
@@ -159,24 +180,7 @@ def sha256(data: bytes) -> str:
 def test_lock_pins_every_package_with_the_files_the_target_can_install(stack: IndexServer, tmp_path: Path) -> None:
     lock = locked(lock_files(read(), options_for(stack, tmp_path)))
     versions = {p.name: str(p.version) for p in lock.packages}
-    assert versions == {
-        "anyio": "4.9.0",
-        "certifi": "2024.2.2",
-        "fastapi": "0.115.12",
-        "filelock": "3.16.1",
-        "huggingface-hub": "0.33.0",
-        "numpy": "2.2.6",
-        "nvidia-cuda-runtime-cu12": "12.8.57",
-        "pydantic": "2.11.5",
-        "pydantic-core": "2.33.2",
-        "safetensors": "0.5.3",
-        "starlette": "0.46.2",
-        "tokenizers": "0.21.1",
-        "torch": "2.7.1",
-        "torchvision": "0.22.1",
-        "transformers": "4.52.4",
-        "triton": "3.3.1",
-    }
+    assert versions == EXPECTED
     numpy = lock.get("numpy")
     assert numpy is not None
     # Both manylinux wheels fit a manylinux_2_28 target; musllinux, Windows and cp312 do not. The sdist is kept.

@@ -26,30 +26,11 @@ from resolver.writers.pylock import render_pylock
 from tests.indexserver.model import Project, dist
 from tests.indexserver.server import IndexServer
 from tests.indexserver.wheels import WheelCache
-from tests.test_lock import REQUIREMENTS, locked, options_for, read, stack
+from tests.test_lock import EXPECTED, REQUIREMENTS, locked, options_for, read, stack
 
 __all__ = ["stack"]  # the fixture, imported for pytest
 
 pytestmark = pytest.mark.slow
-
-EXPECTED = {
-    "anyio": "4.9.0",
-    "certifi": "2024.2.2",
-    "fastapi": "0.115.12",
-    "filelock": "3.16.1",
-    "huggingface-hub": "0.33.0",
-    "numpy": "2.2.6",
-    "nvidia-cuda-runtime-cu12": "12.8.57",
-    "pydantic": "2.11.5",
-    "pydantic-core": "2.33.2",
-    "safetensors": "0.5.3",
-    "starlette": "0.46.2",
-    "tokenizers": "0.21.1",
-    "torch": "2.7.1",
-    "torchvision": "0.22.1",
-    "transformers": "4.52.4",
-    "triton": "3.3.1",
-}
 
 
 def clean_env() -> dict[str, str]:
