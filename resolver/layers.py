@@ -31,6 +31,7 @@ import yaml
 from packaging.utils import canonicalize_name
 
 from resolver.errors import ConfigError
+from resolver.yamlio import safe_load
 
 if TYPE_CHECKING:
     from packaging.utils import NormalizedName
@@ -159,7 +160,7 @@ def _ordered(groups: Sequence[Group]) -> tuple[Group, ...]:
 def parse_groups(text: str, *, source: str) -> tuple[Group, ...]:
     """The groups of a layers YAML document (the shipped file's shape); :class:`ConfigError` when malformed."""
     try:
-        document = yaml.safe_load(text)
+        document = safe_load(text)
     except yaml.YAMLError as exc:
         raise ConfigError(f"not valid YAML: {exc}", path=source) from None
     items = document.get("groups") if isinstance(document, dict) else None

@@ -58,6 +58,7 @@ from resolver.matrix_schema import (
     parse_torch_lines,
     parse_variant,
 )
+from resolver.yamlio import safe_load
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -413,7 +414,7 @@ def load_matrix(text: str | None = None, *, source: str = "<builtin>") -> Matrix
     if text is None:
         return _builtin()
     try:
-        document = yaml.safe_load(text)
+        document = safe_load(text)
     except yaml.YAMLError as exc:
         raise MatrixError(f"not valid YAML: {exc}", source=source) from exc
     return _parse_matrix(document, source)

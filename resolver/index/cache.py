@@ -4,6 +4,8 @@ Layout under the root (see :func:`default_cache_dir`)::
 
     pages/<ab>/<sha256 of the redacted page URL>      a page body with its validators (ETag, Last-Modified)
     metadata/<ab>/<sha256 of the key>                  a METADATA body, keyed by the distribution's hash
+    views/<ab>/<sha256 of the key>                     what a reader derived from one page body for one
+                                                       target, keyed by that body's sha256 (immutable)
 
 Entry names are hashes of the *redacted* URL or key, so no credential reaches a path. Each entry is
 ``MAGIC | 4-byte header length | JSON header | body``; the header holds the key, the body's length and its
@@ -28,7 +30,7 @@ import logging
 import os
 import struct
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -64,6 +66,8 @@ class CachedPage:
     max_age: int | None
     status: int = 200
     final_url: str | None = None
+    #: The stored body's sha256 when the page came out of the cache (not itself stored in the header).
+    sha256: str | None = field(default=None, compare=False)
 
     def is_fresh(self, now: float) -> bool:
         """Whether the page may be used without asking the server again."""
@@ -138,17 +142,46 @@ class Cache:
                 max_age=None if fields["max_age"] is None else int(fields["max_age"]),
                 status=int(fields["status"]),
                 final_url=fields["final_url"],
+                sha256=header["sha256"],
             )
         except (KeyError, TypeError, ValueError):
             self._drop(self._path("pages", key), "its page fields are unreadable")
             return None
 
-    def put_page(self, url: str, page: CachedPage) -> None:
-        """Store ``page`` for ``url``, replacing any entry atomically."""
+    def page_header(self, url: str) -> tuple[CachedPage, str] | None:
+        """The cached page for ``url`` WITHOUT its body (``body=b""``), and the body's sha256; ``None`` on a miss.
+
+        Reads only the entry's header (a few hundred bytes): enough to tell whether the page is fresh and to
+        key what was derived from its body (:meth:`get_view`). The body itself is not checked here; whoever
+        reads it later through :meth:`get_page` is.
+        """
+        key = redact(url)
+        header = self._read_header(self._path("pages", key), key)
+        if header is None:
+            return None
+        try:
+            fields = header["page"]
+            page = CachedPage(
+                body=b"",
+                content_type=fields["content_type"],
+                etag=fields["etag"],
+                last_modified=fields["last_modified"],
+                fetched_at=float(fields["fetched_at"]),
+                max_age=None if fields["max_age"] is None else int(fields["max_age"]),
+                status=int(fields["status"]),
+                final_url=fields["final_url"],
+                sha256=header["sha256"],
+            )
+        except (KeyError, TypeError, ValueError):
+            return None
+        return (page, page.sha256) if isinstance(page.sha256, str) else None
+
+    def put_page(self, url: str, page: CachedPage) -> str | None:
+        """Store ``page`` for ``url``, replacing any entry atomically; the body's sha256, ``None`` if not stored."""
         key = redact(url)
         fields = asdict(page)
-        del fields["body"]
-        self._write(self._path("pages", key), {"key": key, "page": fields}, page.body)
+        del fields["body"], fields["sha256"]
+        return self._write(self._path("pages", key), {"key": key, "page": fields}, page.body)
 
     # -- metadata ----------------------------------------------------------------------------------------
 
@@ -160,6 +193,17 @@ class Cache:
     def put_metadata(self, key: str, data: bytes) -> None:
         """Store ``data`` under ``key``; an empty body is a valid entry (callers use it for "unknowable")."""
         self._write(self._path("metadata", key), {"key": key}, data)
+
+    # -- views -------------------------------------------------------------------------------------------
+
+    def get_view(self, key: str) -> bytes | None:
+        """The view stored under ``key`` (which names the page body's sha256 and the reader), else ``None``."""
+        found = self._read(self._path("views", key), key)
+        return None if found is None else found[1]
+
+    def put_view(self, key: str, data: bytes) -> None:
+        """Store ``data`` under ``key``, replacing any entry atomically."""
+        self._write(self._path("views", key), {"key": key}, data)
 
     # -- plumbing ----------------------------------------------------------------------------------------
 
@@ -181,13 +225,33 @@ class Cache:
             return None
         return header, body
 
+    def _read_header(self, path: Path, key: str) -> dict[str, Any] | None:
+        """The header of an entry of ``key``, reading only its first bytes; ``None`` when absent or unsound."""
+        start = len(_MAGIC) + _LENGTH.size
+        try:
+            with path.open("rb") as handle:
+                head = handle.read(start)
+                if len(head) < start or not head.startswith(_MAGIC):
+                    return None
+                (length,) = _LENGTH.unpack_from(head, len(_MAGIC))
+                raw = handle.read(length) if length <= _MAX_HEADER else b""
+        except OSError:
+            return None
+        try:
+            header = json.loads(raw) if len(raw) == length else None
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            header = None
+        return header if isinstance(header, dict) and header.get("key") == key else None
+
     def _drop(self, path: Path, problem: str) -> None:
         logger.warning("dropped corrupt cache entry %s: %s; it will be fetched again", path.name, problem)
         with contextlib.suppress(OSError):
             path.unlink()
 
-    def _write(self, path: Path, header: dict[str, object], body: bytes) -> None:
-        header = {**header, "size": len(body), "sha256": hashlib.sha256(body).hexdigest()}
+    def _write(self, path: Path, header: dict[str, object], body: bytes) -> str | None:
+        """Write the entry atomically; the body's sha256 when it was written, ``None`` when it could not be."""
+        digest = hashlib.sha256(body).hexdigest()
+        header = {**header, "size": len(body), "sha256": digest}
         encoded = json.dumps(header, sort_keys=True).encode("utf-8")
         data = _MAGIC + _LENGTH.pack(len(encoded)) + encoded + body
         temp: str | None = None
@@ -201,7 +265,9 @@ class Cache:
             temp = None
         except OSError as exc:
             logger.warning("could not write cache entry %s (%s); continuing without it", path.name, exc)
+            return None
         finally:
             if temp is not None:
                 with contextlib.suppress(OSError):
                     Path(temp).unlink()
+        return digest

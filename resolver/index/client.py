@@ -83,6 +83,7 @@ from resolver.index.metadata import (
 from resolver.index.settings import redact
 from resolver.index.simple import (
     FileLink,
+    IndexedLink,
     IndexFormatError,
     ProjectPage,
     parse_filename,
@@ -168,28 +169,6 @@ class ClientStats:
     range_requests: int = 0
     whole_downloads: int = 0
     retries: int = 0
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class IndexedLink(FileLink):
-    """A :class:`FileLink` that remembers which index or find-links location listed it (redacted)."""
-
-    index_url: str = ""
-
-    @classmethod
-    def of(cls, link: FileLink, index_url: str) -> IndexedLink:
-        """``link`` tagged with ``index_url``."""
-        return cls(
-            filename=link.filename,
-            url=link.url,
-            hashes=link.hashes,
-            requires_python=link.requires_python,
-            yanked=link.yanked,
-            core_metadata=link.core_metadata,
-            size=link.size,
-            upload_time=link.upload_time,
-            index_url=redact(index_url),
-        )
 
 
 class _Fallback(Exception):
@@ -469,6 +448,8 @@ class IndexClient:
         self._projects: dict[str, Future[ProjectPage | None]] = {}
         self._metadata: dict[str, Future[CoreMetadata | None]] = {}
         self._links: dict[str, Future[tuple[IndexedLink, ...]]] = {}
+        self._views: dict[str, Future[bytes]] = {}
+        self._page_bodies: dict[str, str] = {}  # page URL -> sha256 of the cached body this run read, or "404"
         self._metadata_misses: dict[str, int] = {}
 
     # -- the public surface ------------------------------------------------------------------------------
@@ -481,6 +462,24 @@ class IndexClient:
     def metadata(self, link: FileLink) -> CoreMetadata | None:
         """The core metadata of ``link``; ``None`` when only a build could tell (dynamic sdist metadata)."""
         return self._once(self._metadata, link.url, lambda: self._load_metadata(link))
+
+    def project_view(self, name: str, reader: str, build: Callable[[ProjectPage | None], bytes]) -> bytes:
+        """``build(project(name))``, cached on disk for a warm run to read instead of the page.
+
+        ``reader`` must name everything other than the page that ``build``'s answer depends on (a format
+        version, the target). The answer is stored under the sha256 of the cached page bodies it was derived
+        from, so while those pages are fresh (or ``--offline``), a later run reads a few kilobytes here
+        instead of megabytes of page; a changed page has another sha256 and gets a new view. With find-links,
+        ``best_across_indexes``, local indexes, ``--refresh`` or no cache, it is computed every run.
+        """
+        key = canonicalize_name(name)
+        return self._once(self._views, f"{reader}\n{key}", lambda: self._load_view(key, reader, build))
+
+    def prefetch_views(self, names: Iterable[str], reader: str, build: Callable[[ProjectPage | None], bytes]) -> None:
+        """Start :meth:`project_view` for these projects in the background."""
+        for name in names:
+            key = canonicalize_name(name)
+            self._submit(self._views, f"{reader}\n{key}", partial(self._load_view, key, reader, build))
 
     def prefetch_projects(self, names: Iterable[str]) -> None:
         """Start fetching these pages in the background; :meth:`project` then answers from memory."""
@@ -669,6 +668,7 @@ class IndexClient:
                     hint="run once without --offline to fill the cache",
                 )
             self._count(cache_hits=1)
+            self._remember_body(url, cached.status, cached.sha256)
             return cached if cached.status == 200 else None
         headers = {"Accept": ACCEPT}
         if cached is not None and cached.status == 200:
@@ -699,9 +699,18 @@ class IndexClient:
                 body=b"", content_type=None, etag=None, last_modified=None, fetched_at=now, max_age=max_age, status=404
             )
         if store and self._cache is not None:
-            self._cache.put_page(url, page)
+            self._remember_body(url, page.status, self._cache.put_page(url, page))
             self._storable.add(url)
         return page if page.status == 200 else None
+
+    def _remember_body(self, url: str, status: int, sha256: str | None) -> None:
+        """Note which cached body this run read for ``url`` (views are keyed by it); 404 pages are ``"404"``."""
+        value = "404" if status != 200 else sha256
+        with self._lock:
+            if value is None:
+                self._page_bodies.pop(url, None)
+            else:
+                self._page_bodies[url] = value
 
     def _local_page(self, path: Path, url: str) -> CachedPage | None:
         target = path / "index.html" if path.is_dir() else path
@@ -756,7 +765,8 @@ class IndexClient:
                     )
                     if self._cache is not None and url in self._storable and page.content_type != DIGEST_TYPE:
                         # Next time: no JSON to decode, no dicts to build (module docstring, "digests").
-                        self._cache.put_page(url, replace(page, body=_to_digest(result), content_type=DIGEST_TYPE))
+                        digest = replace(page, body=_to_digest(result), content_type=DIGEST_TYPE)
+                        self._remember_body(url, 200, self._cache.put_page(url, digest))
                     return result
                 if "json" in (page.content_type or "").lower():
                     parsed = parse_json_page(page.body, url=base)
@@ -776,6 +786,64 @@ class IndexClient:
             warnings=tuple(w for _, page in found for w in page.warnings),
             api_version=first.api_version if first else None,
         )
+
+    # -- views -------------------------------------------------------------------------------------------
+
+    def _load_view(self, name: NormalizedName, reader: str, build: Callable[[ProjectPage | None], bytes]) -> bytes:
+        cache = self._cache
+        identity = self._cached_identity(name)
+        if cache is not None and identity is not None:
+            found = cache.get_view(f"{reader}\n{identity}")
+            if found is not None:
+                self._count(cache_hits=1)
+                return found
+        data = build(self.project(name))
+        identity = self._read_identity(name)
+        if cache is not None and identity is not None:
+            cache.put_view(f"{reader}\n{identity}", data)
+        return data
+
+    def _page_urls(self, name: NormalizedName) -> list[str] | None:
+        """The page URLs :meth:`project` reads for ``name``, in order; ``None`` when views are not cached."""
+        if self._cache is None or self._best or self._find_links or self._refresh:
+            return None
+        urls = [f"{index}{quote(name)}/" for index in self._indexes]
+        return None if any(_local_path(url) is not None for url in urls) else urls
+
+    def _identity(self, urls: Sequence[str], body: Callable[[str], str | None]) -> str | None:
+        parts: list[str] = []
+        for url in urls:
+            found = body(url)
+            if found is None:
+                return None
+            parts.append(f"{redact(url)} {found}")
+            if found != "404":  # project() stops at the first index that has the project
+                break
+        return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+    def _cached_identity(self, name: NormalizedName) -> str | None:
+        """The identity of the pages in the cache, when every one project() would read is fresh there."""
+        urls = self._page_urls(name)
+        cache, now = self._cache, time.time()
+        if urls is None or cache is None:
+            return None
+
+        def body(url: str) -> str | None:
+            found = cache.page_header(url)
+            if found is None or not (self._offline or found[0].is_fresh(now)):
+                return None
+            return "404" if found[0].status != 200 else found[1]
+
+        return self._identity(urls, body)
+
+    def _read_identity(self, name: NormalizedName) -> str | None:
+        """The identity of the page bodies this run's project() read and cached, ``None`` if any was not."""
+        urls = self._page_urls(name)
+        if urls is None:
+            return None
+        with self._lock:
+            bodies = dict(self._page_bodies)
+        return self._identity(urls, bodies.get)
 
     def _find_links_files(self) -> tuple[IndexedLink, ...]:
         if not self._find_links:

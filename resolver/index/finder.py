@@ -10,32 +10,40 @@ The rules are pip's (and unearth's evaluator), applied per file:
   allows yanked pins; a release counts as yanked when ALL its files are;
 - pre-releases are candidates only when the specifier names one or ``allow_prereleases`` is set.
 
-No policy lives here (which bound to pick is :mod:`resolver.core.policy`'s business). Cost: one
-``client.project`` call per name (memoized in the client); grouping is linear in the number of files, and
-releases are memoized per name, so the resolver may ask again and again.
+No policy lives here (which bound to pick is :mod:`resolver.core.policy`'s business).
+
+Views. What the finder needs of a page is small: per version, the files this target could install (wheels
+whose tags fit, sdists) and a few facts about the rest. That is a *view* of the page for the target's tags,
+built once from the page (linear in its files: numpy, torch and pydantic-core list thousands) and kept by
+the client beside the page, keyed by the page body's sha256 and :attr:`Finder.reader` (a format version and
+the target's tags). While the page is fresh, a warm run reads the view, a few kilobytes, and never the page.
+Links of files a target cannot install are read from the page only when asked for (a lock lists them).
 """
 
 from __future__ import annotations
 
+import hashlib
+import marshal
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, overload
 
 from packaging.utils import BuildTag, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from resolver.index.lazylinks import LazyLinks
-from resolver.index.simple import parse_filename
+from resolver.index.simple import FileLink, IndexedLink, ProjectPage, parse_filename
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Iterable
+    from typing import Literal
 
     from packaging.specifiers import SpecifierSet
     from packaging.utils import NormalizedName
 
     from resolver.core.target import Target
     from resolver.index.client import IndexClient
-    from resolver.index.simple import FileLink
 
 __all__ = ["Candidate", "Finder", "Release"]
 
@@ -63,7 +71,7 @@ class Release:
     """
 
     version: Version
-    files: tuple[FileLink, ...]
+    files: Sequence[FileLink]
     yanked: str | None
     requires_python: str | None
     has_compatible_wheel: bool
@@ -71,24 +79,105 @@ class Release:
     python_ok: bool
 
 
+#: Bumped whenever the view's shape or the rules that build it change: old views are then never read.
+VIEW_FORMAT = "relax-pins finder view 1"
+
+_Row = tuple[object, ...]
+
+
+def _row(link: FileLink) -> _Row:
+    """A link as built-in values (:mod:`marshal` stores them); :func:`_link` makes it again."""
+    index_url = link.index_url if isinstance(link, IndexedLink) else None
+    return (
+        link.filename,
+        link.url,
+        link.hashes,
+        link.requires_python,
+        link.yanked,
+        link.core_metadata,
+        link.size,
+        link.upload_time,
+        index_url,
+    )
+
+
+def _link(row: _Row) -> FileLink:
+    filename, url, hashes, requires_python, yanked, core_metadata, size, upload_time, index_url = row
+    fields = {
+        "filename": filename,
+        "url": url,
+        "hashes": hashes,
+        "requires_python": requires_python,
+        "yanked": yanked,
+        "core_metadata": core_metadata,
+        "size": size,
+        "upload_time": upload_time,
+    }
+    if index_url is None:
+        return FileLink(**fields)  # type: ignore[arg-type]
+    return IndexedLink(**fields, index_url=index_url)  # type: ignore[arg-type]
+
+
 @dataclass(frozen=True, slots=True)
 class _File:
-    files: Sequence[FileLink]  # the page's files; ``link`` is built from it only when read (LazyLinks)
-    index: int
+    """A file the target could install: a wheel whose tags fit (``priority`` set) or an sdist."""
+
     kind: str  # "wheel" or "sdist"
     build: BuildTag
-    priority: int | None  # tag priority for wheels, None for sdists and wheels that do not fit
+    priority: int | None  # tag priority for wheels (lower is better), None for sdists
+    yanked: bool
+    requires_python: str | None
+    row: _Row
 
     @property
     def link(self) -> FileLink:
-        return self.files[self.index]
+        return _link(self.row)
+
+
+@dataclass(frozen=True, slots=True)
+class _Version:
+    """One version of a project as the target sees it (see the module docstring, "views")."""
+
+    usable: tuple[_File, ...]
+    all_yanked: bool
+    yank_reason: str  # the first non-empty reason when every file is yanked, else ""
+    has_compatible_wheel: bool
+    has_sdist: bool
+    first_requires_python: str | None  # of the page's first file of this version
+
+
+class _LazyFiles(Sequence[FileLink]):
+    """Every file of one version, read from the page on first use (a check never asks; a lock does)."""
+
+    __slots__ = ("_load", "_loaded")
+
+    def __init__(self, load: Callable[[], tuple[FileLink, ...]]) -> None:
+        self._load = load
+        self._loaded: tuple[FileLink, ...] | None = None
+
+    def _files(self) -> tuple[FileLink, ...]:
+        if self._loaded is None:
+            self._loaded = self._load()
+        return self._loaded
+
+    def __len__(self) -> int:
+        return len(self._files())
+
+    @overload
+    def __getitem__(self, index: int) -> FileLink: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[FileLink]: ...
+
+    def __getitem__(self, index: int | slice) -> FileLink | Sequence[FileLink]:
+        return self._files()[index]
 
 
 _BUILD_TAG = re.compile(r"(\d+)(.*)")
 
 
 class _Parser:
-    """Filenames to (name, version, kind, build, priority), fast for the common wheel case.
+    """Filenames to (version, kind, build, priority), fast for the common wheel case.
 
     An ML resolution reads ~100,000 filenames (numpy, scipy and torch list thousands each). Wheel names are
     split by hand (``name-version[-build]-python-abi-platform.whl``; wheel names and versions hold no ``-``),
@@ -101,7 +190,7 @@ class _Parser:
         self._versions: dict[str, Version | None] = {}
         self._names: dict[str, NormalizedName] = {}
 
-    def _version(self, text: str) -> Version | None:
+    def version(self, text: str) -> Version | None:
         if text not in self._versions:
             try:
                 self._versions[text] = Version(text)
@@ -114,13 +203,13 @@ class _Parser:
             self._names[text] = canonicalize_name(text)
         return self._names[text]
 
-    def file(self, files: Sequence[FileLink], index: int, project: NormalizedName) -> tuple[Version, _File] | None:
-        filename = files.filename(index) if isinstance(files, LazyLinks) else files[index].filename
+    def file(self, filename: str, project: NormalizedName) -> tuple[Version, str, BuildTag, int | None] | None:
+        """``(version, kind, build tag, tag priority)``, ``None`` for a file that is not one of ``project``'s."""
         if filename.endswith(".whl"):
             parts = filename[:-4].split("-")
             if len(parts) not in (5, 6) or self._name(parts[0]) != project:
                 return None
-            version = self._version(parts[1])
+            version = self.version(parts[1])
             build: BuildTag = ()
             if len(parts) == 6:
                 match = _BUILD_TAG.fullmatch(parts[2])
@@ -129,12 +218,23 @@ class _Parser:
                 build = (int(match.group(1)), match.group(2))
             if version is None:
                 return None
-            priority = self._target.priority_of(parts[-3], parts[-2], parts[-1])
-            return version, _File(files, index, "wheel", build, priority)
+            return version, "wheel", build, self._target.priority_of(parts[-3], parts[-2], parts[-1])
         parsed = parse_filename(filename)
         if parsed is None or parsed.name != project or parsed.kind != "sdist":
             return None
-        return parsed.version, _File(files, index, "sdist", (), None)
+        return parsed.version, "sdist", (), None
+
+
+def _filename(files: Sequence[FileLink], index: int) -> str:
+    return files.filename(index) if isinstance(files, LazyLinks) else files[index].filename
+
+
+def _file_facts(files: Sequence[FileLink], index: int) -> tuple[bool, str | None]:
+    """``(yanked, requires_python)`` of a file, read from the page's rows when it has them (no link built)."""
+    if isinstance(files, LazyLinks):
+        return files.is_yanked(index), files.requires_python(index)
+    link = files[index]
+    return link.is_yanked, link.requires_python
 
 
 def _is_exact_pin(specifier: SpecifierSet) -> bool:
@@ -150,23 +250,27 @@ class Finder:
         self._target = target
         self._parser = _Parser(target)
         self._allow_prereleases = allow_prereleases
-        self._files: dict[str, dict[Version, list[_File]] | None] = {}
+        self._groups: dict[str, dict[Version, _Version] | None] = {}
+        tags = "\n".join(str(tag) for tag in target.tags)
+        #: Names what a view depends on besides the page: its format and the target's tags, in order.
+        self.reader = f"{VIEW_FORMAT} {hashlib.sha256(tags.encode()).hexdigest()}"
 
     def releases(
         self, name: str, specifier: SpecifierSet | None = None, *, prereleases: bool = True
     ) -> tuple[Release, ...] | None:
         """The releases of ``name`` (those in ``specifier`` when given), newest first; ``None`` when no index
-        has the project. Give the specifier when you can: only the releases returned are looked at closely."""
-        groups = self._grouped(canonicalize_name(name))
+        has the project."""
+        project = canonicalize_name(name)
+        groups = self._grouped(project)
         if groups is None:
             return None
         versions = sorted(groups, reverse=True)
         if specifier is not None:
             versions = [v for v in versions if specifier.contains(v, prereleases=prereleases)]
-        return tuple(self._release(version, groups[version]) for version in versions)
+        return tuple(self._release(project, version, groups[version]) for version in versions)
 
     def newest_version(self, name: str) -> Version | None:
-        """The newest version ``name`` has on the index (any kind of file), without reading its files."""
+        """The newest version ``name`` has on the index (any kind of file)."""
         groups = self._grouped(canonicalize_name(name))
         return max(groups) if groups else None
 
@@ -182,60 +286,135 @@ class Finder:
         for version in sorted(groups, reverse=True):
             if not specifier.contains(version, prereleases=prereleases):
                 continue
-            best = self._best(groups[version], yanked_ok=yanked_ok)
+            best = self._best(groups[version].usable, yanked_ok=yanked_ok)
             if best is None:
                 continue
+            link = best.link
             found.append(
                 Candidate(
                     name=project,
                     version=version,
-                    link=best.link,
+                    link=link,
                     is_wheel=best.kind == "wheel",
-                    yanked=best.link.yanked,
-                    requires_python=best.link.requires_python,
-                    index_url=self._client.index_of(best.link),
+                    yanked=link.yanked,
+                    requires_python=best.requires_python,
+                    index_url=self._client.index_of(link),
                 )
             )
         return tuple(found)
 
-    def _grouped(self, name: NormalizedName) -> dict[Version, list[_File]] | None:
-        if name in self._files:
-            return self._files[name]
-        page = self._client.project(name)
-        groups: dict[Version, list[_File]] | None = None
-        if page is not None:
-            groups = {}
-            for index in range(len(page.files)):
-                parsed = self._parser.file(page.files, index, name)
-                if parsed is not None:
-                    groups.setdefault(parsed[0], []).append(parsed[1])
-        self._files[name] = groups
+    def prefetch(self, names: Iterable[str]) -> None:
+        """Start reading these projects' views in the background."""
+        self._client.prefetch_views(names, self.reader, self._build)
+
+    # -- views -------------------------------------------------------------------------------------------
+
+    def _grouped(self, name: NormalizedName) -> dict[Version, _Version] | None:
+        if name not in self._groups:
+            data = self._client.project_view(name, self.reader, self._build)
+            groups = self._decode(data)
+            if groups is False:  # a view this version cannot read (a damaged entry passes no checksum)
+                groups = self._decode(self._build(self._client.project(name)))
+            self._groups[name] = groups if groups is not False else None
+        return self._groups[name]
+
+    def _build(self, page: ProjectPage | None) -> bytes:
+        """The view of ``page`` for this finder's target (module docstring), as :mod:`marshal` bytes."""
+        if page is None:
+            return marshal.dumps((VIEW_FORMAT, None))
+        files, project = page.files, canonicalize_name(page.name)
+        by_version: dict[str, list[tuple[int, str, BuildTag, int | None]]] = {}
+        for index in range(len(files)):
+            parsed = self._parser.file(_filename(files, index), project)
+            if parsed is not None:
+                found_version, kind, build, priority = parsed
+                by_version.setdefault(str(found_version), []).append((index, kind, build, priority))
+        versions = []
+        for version, found in by_version.items():
+            facts = [_file_facts(files, index) for index, *_ in found]
+            all_yanked = all(yanked for yanked, _ in facts)
+            reasons = [files[index].yanked or "" for index, *_ in found] if all_yanked else []
+            usable = [
+                (kind, build, priority, yanked, python, _row(files[index]))
+                for (index, kind, build, priority), (yanked, python) in zip(found, facts, strict=True)
+                if priority is not None or kind == "sdist"
+            ]
+            versions.append(
+                (
+                    version,
+                    usable,
+                    all_yanked,
+                    next((r for r in reasons if r), "") if all_yanked else "",
+                    any(priority is not None for _, _, _, priority in found),
+                    any(kind == "sdist" for _, kind, _, _ in found),
+                    facts[0][1],
+                )
+            )
+        return marshal.dumps((VIEW_FORMAT, versions))
+
+    def _decode(self, data: bytes) -> dict[Version, _Version] | Literal[False] | None:
+        """The groups a view holds; ``None`` for "no such project", ``False`` when it is not a view we wrote."""
+        try:
+            tag, versions = marshal.loads(data)  # noqa: S302 - our own cache entry, checksummed (client docs)
+        except (ValueError, EOFError, TypeError):
+            return False
+        if tag != VIEW_FORMAT:
+            return False
+        if versions is None:
+            return None
+        groups: dict[Version, _Version] = {}
+        for text, usable, all_yanked, reason, has_wheel, has_sdist, first_python in versions:
+            version = self._parser.version(text)
+            if version is None:
+                continue
+            groups[version] = _Version(
+                usable=tuple(
+                    _File(kind, tuple(build), priority, yanked, python, row)
+                    for kind, build, priority, yanked, python, row in usable
+                ),
+                all_yanked=all_yanked,
+                yank_reason=reason,
+                has_compatible_wheel=has_wheel,
+                has_sdist=has_sdist,
+                first_requires_python=first_python,
+            )
         return groups
 
-    def _best(self, files: list[_File], *, yanked_ok: bool) -> _File | None:
+    def _all_files(self, name: NormalizedName, version: Version) -> tuple[FileLink, ...]:
+        """Every file of ``name`` ``version`` on the page, in page order (the lock's per-version list)."""
+        page = self._client.project(name)
+        if page is None:
+            return ()
+        files = page.files
+        found = []
+        for index in range(len(files)):
+            parsed = self._parser.file(_filename(files, index), name)
+            if parsed is not None and parsed[0] == version:
+                found.append(files[index])
+        return tuple(found)
+
+    # -- choosing ----------------------------------------------------------------------------------------
+
+    def _best(self, files: Sequence[_File], *, yanked_ok: bool) -> _File | None:
         """The wheel with the best tag priority (then build tag), else the first sdist; ``None`` if neither.
 
         Files that are yanked (unless ``yanked_ok``) or reject the target Python do not count.
         """
-        usable = [
-            f for f in files if (yanked_ok or not f.link.is_yanked) and self._target.python_ok(f.link.requires_python)
-        ]
+        python_ok = self._target.python_ok
+        usable = [f for f in files if (yanked_ok or not f.yanked) and python_ok(f.requires_python)]
         wheels = sorted((f for f in usable if f.priority is not None), key=lambda f: f.build, reverse=True)
         if wheels:
             return min(wheels, key=lambda f: f.priority if f.priority is not None else 0)
         return next((f for f in usable if f.kind == "sdist"), None)
 
-    def _release(self, version: Version, files: list[_File]) -> Release:
-        fitting = [f for f in files if f.priority is not None or f.kind == "sdist"]
-        all_yanked = all(f.link.is_yanked for f in files)
-        best = self._best(files, yanked_ok=True)
-        reasons = [f.link.yanked for f in files if f.link.yanked]
+    def _release(self, name: NormalizedName, version: Version, group: _Version) -> Release:
+        best = self._best(group.usable, yanked_ok=True)
         return Release(
             version=version,
-            files=tuple(f.link for f in files),
-            yanked=(reasons[0] if reasons else "") if all_yanked else None,
-            requires_python=(best or files[0]).link.requires_python,
-            has_compatible_wheel=any(f.priority is not None for f in files),
-            has_sdist=any(f.kind == "sdist" for f in files),
-            python_ok=any(self._target.python_ok(f.link.requires_python) for f in fitting),
+            files=_LazyFiles(lambda: self._all_files(name, version)),
+            yanked=group.yank_reason if group.all_yanked else None,
+            requires_python=best.requires_python if best is not None else group.first_requires_python,
+            has_compatible_wheel=group.has_compatible_wheel,
+            has_sdist=group.has_sdist,
+            python_ok=any(self._target.python_ok(f.requires_python) for f in group.usable),
         )

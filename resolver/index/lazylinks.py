@@ -30,6 +30,8 @@ _FIELDS = (
     "core-metadata",
     "data-dist-info-metadata",
 )
+_REQUIRES_PYTHON = _FIELDS.index("requires-python")
+_YANKED = _FIELDS.index("yanked")
 
 
 def _compact(key: str, value: object, shared: dict[object, object]) -> object:
@@ -122,6 +124,19 @@ class LazyLinks(Sequence[FileLink]):
         if index < len(self._entries):
             return self._names[index]
         return self._extra[index - len(self._entries)].filename
+
+    def requires_python(self, index: int) -> str | None:
+        """File ``index``'s Requires-Python as its link would hold it, without building the link."""
+        if index >= len(self._entries):
+            return self._extra[index - len(self._entries)].requires_python
+        value = self._entries[index][_REQUIRES_PYTHON]
+        return value if isinstance(value, str) and value else None
+
+    def is_yanked(self, index: int) -> bool:
+        """Whether file ``index`` is yanked, by the rules of :func:`json_file_link`, without building the link."""
+        if index >= len(self._entries):
+            return self._extra[index - len(self._entries)].is_yanked
+        return bool(self._entries[index][_YANKED])  # a non-empty reason, ``true``, or any other truthy value
 
     @overload
     def __getitem__(self, index: int) -> FileLink: ...

@@ -40,6 +40,7 @@ from packaging.utils import (
 from packaging.version import InvalidVersion, Version
 
 from resolver.errors import RelaxPinsError
+from resolver.index.settings import redact
 
 if TYPE_CHECKING:
     from packaging.tags import Tag
@@ -48,6 +49,7 @@ __all__ = [
     "FileLink",
     "FindLinksPage",
     "IndexFormatError",
+    "IndexedLink",
     "ParsedFilename",
     "ProjectPage",
     "json_file_link",
@@ -126,6 +128,28 @@ class FileLink:
     def hash(self, name: str = "sha256") -> str | None:
         """The advertised digest of the file for hash ``name``, if any."""
         return dict(self.hashes).get(name)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IndexedLink(FileLink):
+    """A :class:`FileLink` that remembers which index or find-links location listed it (redacted)."""
+
+    index_url: str = ""
+
+    @classmethod
+    def of(cls, link: FileLink, index_url: str) -> IndexedLink:
+        """``link`` tagged with ``index_url``."""
+        return cls(
+            filename=link.filename,
+            url=link.url,
+            hashes=link.hashes,
+            requires_python=link.requires_python,
+            yanked=link.yanked,
+            core_metadata=link.core_metadata,
+            size=link.size,
+            upload_time=link.upload_time,
+            index_url=redact(index_url),
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

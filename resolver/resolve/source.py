@@ -60,8 +60,8 @@ class IndexSource:
         return self._requires[link.url]
 
     def prefetch(self, names: Iterable[NormalizedName]) -> None:
-        """Start fetching these project pages."""
-        self.client.prefetch_projects(names)
+        """Start reading these projects (their views, see :mod:`resolver.index.finder`)."""
+        self.finder.prefetch(names)
 
     def prefetch_dependencies(self, found: Iterable[Found]) -> None:
         """Start fetching the metadata of these releases."""
