@@ -6,11 +6,19 @@ The library API lives in :mod:`resolver.pipeline`; the command line in :mod:`res
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("relax-pins")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree that was never installed
-    __version__ = "0.0.0+unknown"
-
 __all__ = ["__version__"]
+
+
+def __getattr__(name: str) -> str:
+    """``__version__``, read from the installed distribution on first use (importlib.metadata costs ~40 ms
+    of start-up, which every command but ``--version`` would pay for nothing)."""
+    if name != "__version__":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib.metadata import PackageNotFoundError, version  # lazily: see the docstring
+
+    try:
+        found = version("relax-pins")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree that was never installed
+        found = "0.0.0+unknown"
+    globals()["__version__"] = found
+    return found

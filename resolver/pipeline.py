@@ -17,8 +17,6 @@ from resolver.core.policy import Bound, Policy
 from resolver.core.pyproject import parse as parse_pyproject
 from resolver.core.rewrite import Rewrite, relax_pyproject, relax_requirements
 from resolver.cudafamily import align_requirements
-from resolver.dockercheck import read_dockerfile_target
-from resolver.dockerrelax import relax_dockerfile
 from resolver.errors import InputError, InputErrors
 from resolver.fsio import TextFile, clean_stray_temps, display_path, read_text, write_all
 from resolver.matrix import load_matrix
@@ -183,6 +181,10 @@ def _plan_dockerfile(
     if key in seen:
         return
     seen.add(key)
+    # The Dockerfile readers load only when a Dockerfile is planned (~60 ms of start-up otherwise).
+    from resolver.dockercheck import read_dockerfile_target
+    from resolver.dockerrelax import relax_dockerfile
+
     display = display_path(path)
     original = read_text(path, display=display)
     matrix = load_matrix()

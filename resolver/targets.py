@@ -16,11 +16,11 @@ from resolver.core.pyproject import parse as parse_pyproject
 from resolver.core.reqfile import EntryKind, parse
 from resolver.cudacheck import cuda_findings
 from resolver.cudatarget import target_from_options
-from resolver.dockercheck import DockerTarget, read_dockerfile_target
 from resolver.hardware import detect_driver
 from resolver.matrix import load_matrix
 
 if TYPE_CHECKING:
+    from resolver.dockercheck import DockerTarget
     from resolver.pipeline import FileResult, RelaxResult
 
 __all__ = ["TargetFacts", "directs_of", "target_facts"]
@@ -36,6 +36,8 @@ class TargetFacts:
 
 
 def _docker(f: FileResult, *, relaxed: bool) -> DockerTarget:
+    from resolver.dockercheck import read_dockerfile_target
+
     folder = f.path.parent
     return read_dockerfile_target(
         f.text if relaxed else f.original.text,

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from resolver import __version__
+import resolver
 from resolver.core.model import Finding, Severity
 from resolver.errors import InputError, RelaxPinsError
 
@@ -69,7 +69,7 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"relax-pins {__version__}")
+        typer.echo(f"relax-pins {resolver.__version__}")
         raise typer.Exit(EXIT_OK)
 
 
