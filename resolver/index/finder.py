@@ -27,7 +27,7 @@ import marshal
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, overload
+from typing import TYPE_CHECKING, NamedTuple, overload
 
 from packaging.utils import BuildTag, canonicalize_name
 from packaging.version import InvalidVersion, Version
@@ -118,8 +118,7 @@ def _link(row: _Row) -> FileLink:
     return IndexedLink(**fields, index_url=index_url)  # type: ignore[arg-type]
 
 
-@dataclass(frozen=True, slots=True)
-class _File:
+class _File(NamedTuple):
     """A file the target could install: a wheel whose tags fit (``priority`` set) or an sdist."""
 
     kind: str  # "wheel" or "sdist"
@@ -134,16 +133,23 @@ class _File:
         return _link(self.row)
 
 
-@dataclass(frozen=True, slots=True)
-class _Version:
-    """One version of a project as the target sees it (see the module docstring, "views")."""
+class _Version(NamedTuple):
+    """One version of a project as the target sees it (see the module docstring, "views").
 
-    usable: tuple[_File, ...]
+    A view holds these as plain tuples; they are wrapped without copying (``_make``), and ``usable``'s
+    entries become :class:`_File` only when a candidate is chosen among them.
+    """
+
+    text: str
+    usable: Sequence[tuple[object, ...]]
     all_yanked: bool
     yank_reason: str  # the first non-empty reason when every file is yanked, else ""
     has_compatible_wheel: bool
     has_sdist: bool
     first_requires_python: str | None  # of the page's first file of this version
+
+    def files(self) -> list[_File]:
+        return [_File._make(raw) for raw in self.usable]
 
 
 class _LazyFiles(Sequence[FileLink]):
@@ -251,6 +257,7 @@ class Finder:
         self._parser = _Parser(target)
         self._allow_prereleases = allow_prereleases
         self._groups: dict[str, dict[Version, _Version] | None] = {}
+        self._newest_first: dict[str, list[Version]] = {}  # name -> the versions of its groups, newest first
         tags = "\n".join(str(tag) for tag in target.tags)
         #: Names what a view depends on besides the page: its format and the target's tags, in order.
         self.reader = f"{VIEW_FORMAT} {hashlib.sha256(tags.encode()).hexdigest()}"
@@ -283,10 +290,10 @@ class Finder:
         prereleases = self._allow_prereleases or bool(specifier.prereleases)
         yanked_ok = allow_yanked_pin and _is_exact_pin(specifier)
         found = []
-        for version in sorted(groups, reverse=True):
+        for version in self._newest_first.get(project, ()):
             if not specifier.contains(version, prereleases=prereleases):
                 continue
-            best = self._best(groups[version].usable, yanked_ok=yanked_ok)
+            best = self._best(groups[version].files(), yanked_ok=yanked_ok)
             if best is None:
                 continue
             link = best.link
@@ -315,7 +322,9 @@ class Finder:
             groups = self._decode(data)
             if groups is False:  # a view this version cannot read (a damaged entry passes no checksum)
                 groups = self._decode(self._build(self._client.project(name)))
-            self._groups[name] = groups if groups is not False else None
+            found = groups if groups is not False else None
+            self._newest_first[name] = sorted(found or (), reverse=True)
+            self._groups[name] = found
         return self._groups[name]
 
     def _build(self, page: ProjectPage | None) -> bytes:
@@ -362,22 +371,11 @@ class Finder:
             return False
         if versions is None:
             return None
-        groups: dict[Version, _Version] = {}
-        for text, usable, all_yanked, reason, has_wheel, has_sdist, first_python in versions:
-            version = self._parser.version(text)
-            if version is None:
-                continue
-            groups[version] = _Version(
-                usable=tuple(
-                    _File(kind, tuple(build), priority, yanked, python, row)
-                    for kind, build, priority, yanked, python, row in usable
-                ),
-                all_yanked=all_yanked,
-                yank_reason=reason,
-                has_compatible_wheel=has_wheel,
-                has_sdist=has_sdist,
-                first_requires_python=first_python,
-            )
+        parse, groups = self._parser.version, {}
+        for raw in versions:
+            version = parse(raw[0])
+            if version is not None:
+                groups[version] = _Version._make(raw)
         return groups
 
     def _all_files(self, name: NormalizedName, version: Version) -> tuple[FileLink, ...]:
@@ -408,7 +406,8 @@ class Finder:
         return next((f for f in usable if f.kind == "sdist"), None)
 
     def _release(self, name: NormalizedName, version: Version, group: _Version) -> Release:
-        best = self._best(group.usable, yanked_ok=True)
+        files = group.files()
+        best = self._best(files, yanked_ok=True)
         return Release(
             version=version,
             files=_LazyFiles(lambda: self._all_files(name, version)),
@@ -416,5 +415,5 @@ class Finder:
             requires_python=best.requires_python if best is not None else group.first_requires_python,
             has_compatible_wheel=group.has_compatible_wheel,
             has_sdist=group.has_sdist,
-            python_ok=any(self._target.python_ok(f.requires_python) for f in group.usable),
+            python_ok=any(self._target.python_ok(f.requires_python) for f in files),
         )

@@ -21,6 +21,7 @@ Extras follow resolvelib's own pattern: ``torch[opt]`` is its own identifier, wh
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -102,6 +103,15 @@ class ResolvedCandidate:
         return f"{self.identifier} {self.version}"
 
 
+@functools.lru_cache(maxsize=16384)
+def _requirement(text: str) -> Requirement | None:
+    """A Requires-Dist string parsed once per process (both resolutions and every candidate share them)."""
+    try:
+        return Requirement(text)
+    except InvalidRequirement:
+        return None
+
+
 @dataclass(slots=True)
 class Provider(AbstractProvider[Req, ResolvedCandidate, str]):
     """resolvelib's delegate over a :class:`CandidateSource` for one target environment."""
@@ -114,6 +124,10 @@ class Provider(AbstractProvider[Req, ResolvedCandidate, str]):
     provided: frozenset[str] = frozenset()  # names of unchecked direct references: present, version unknown
     dynamic: set[NormalizedName] = field(default_factory=set)
     invalid: list[tuple[str, str]] = field(default_factory=list)  # (candidate, Requires-Dist it could not parse)
+    # resolvelib asks is_satisfied_by ~40,000 times for an ML set, about a few hundred (range, version) pairs;
+    # keyed by the specifier's id, which the value keeps alive so the id cannot be reused.
+    _satisfied: dict[tuple[int, Version], tuple[SpecifierSet, bool]] = field(default_factory=dict)
+    _applies: dict[tuple[str, str], bool] = field(default_factory=dict)  # (Requires-Dist, extra) -> marker holds
 
     def identify(self, requirement_or_candidate: Req | ResolvedCandidate) -> str:
         """``name`` or ``name[extras]``."""
@@ -170,7 +184,21 @@ class Provider(AbstractProvider[Req, ResolvedCandidate, str]):
         """
         if candidate.found.handle is None:
             return True
-        return requirement.specifier.contains(candidate.version, prereleases=True)
+        specifier, version = requirement.specifier, candidate.version
+        key = (id(specifier), version)
+        known = self._satisfied.get(key)
+        if known is None:
+            known = self._satisfied[key] = (specifier, specifier.contains(version, prereleases=True))
+        return known[1]
+
+    def _marker_holds(self, parsed: Requirement, text: str, extra: str) -> bool:
+        """The requirement's marker evaluated for the target with ``extra``, once per (text, extra)."""
+        key = (text, extra)
+        found = self._applies.get(key)
+        if found is None:
+            assert parsed.marker is not None
+            found = self._applies[key] = parsed.marker.evaluate({**self.markers, "extra": extra})
+        return found
 
     def get_dependencies(self, candidate: ResolvedCandidate) -> Iterable[Req]:
         """The candidate's requirements for this target; an extras candidate also requires its base."""
@@ -190,16 +218,13 @@ class Provider(AbstractProvider[Req, ResolvedCandidate, str]):
         if raw is None:
             self.dynamic.add(candidate.name)
             raw = ()
-        environments = [{**self.markers, "extra": e} for e in sorted(candidate.extras)] or [
-            {**self.markers, "extra": ""}
-        ]
+        extras = sorted(candidate.extras) or [""]
         for text in raw:
-            try:
-                parsed = Requirement(text)
-            except InvalidRequirement:
+            parsed = _requirement(text)
+            if parsed is None:
                 self.invalid.append((parent, text))
                 continue
-            if parsed.marker is not None and not any(parsed.marker.evaluate(env) for env in environments):
+            if parsed.marker is not None and not any(self._marker_holds(parsed, text, e) for e in extras):
                 continue
             if candidate.extras and parsed.marker is None:
                 continue  # the base candidate (a dependency above) already carries unconditional requirements
