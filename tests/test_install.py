@@ -41,7 +41,7 @@ def _offline_pip_env(wheelhouse: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    roots = ["packaging", "resolvelib", "httpx", "h2", "tomli-w", "tomlkit", "typer", "pyyaml", "hatchling"]
+    roots = ["packaging", "resolvelib", "httpx", "tomli-w", "tomlkit", "typer", "pyyaml", "hatchling"]
     return build_wheelhouse(tmp_path_factory.mktemp("wheelhouse"), roots)
 
 

@@ -1,6 +1,6 @@
 """The index client: the one module that imports httpx. Pages, metadata, retries, the cache, credentials.
 
-httpx (and h2) are imported with the first request, not with this module: a warm run that answers everything
+httpx is imported with the first request, not with this module: a warm run that answers everything
 from the cache never loads the network stack (~0.1 s of start-up).
 
 Pages. ``project(name)`` asks each index of :attr:`IndexSettings.urls` in order for ``<index>/<name>/``
@@ -25,9 +25,11 @@ Metadata, cheapest first, never running package code (each step falls through to
 
 Results are cached by the file's sha256 (immutable), else by a hash of the redacted URL.
 
-Digests. A PEP 691 page is decoded once: what is cached afterwards, under the same validators, is a
-:mod:`marshal` digest of its compact file rows (:data:`DIGEST_TYPE`), so a warm run reads rows instead of
-decoding megabytes of JSON. A digest this version cannot read is fetched again; ``no-store`` pages get none.
+Views. What a reader (the finder) derives from a project's page for one target is cached beside it, keyed
+by the sha256 of the page body as served (:meth:`IndexClient.project_view`). A warm run with fresh pages
+reads the views' few kilobytes and no page; with stale pages it downloads them again and, when the body is
+the same, still decodes none. A page is decoded only to build a view that is not cached yet, and then
+dropped (``LazyLinks(compact=False)``); :meth:`IndexClient.project` keeps its pages for the run.
 
 Retries: 429 (``Retry-After`` in seconds or as an HTTP date, over ``retry_cap`` -> give up), 5xx, resets,
 truncated bodies and timeouts, with exponential backoff and full jitter, within ``retries`` and a wall-time
@@ -46,7 +48,6 @@ import functools
 import hashlib
 import io
 import logging
-import marshal
 import netrc as netrc_module
 import os
 import random
@@ -182,16 +183,6 @@ class _Fallback(Exception):
         self.body = body
 
 
-class _NoHeaderDumps(logging.Filter):
-    """hpack logs raw header blocks at DEBUG, which may hold an Authorization header: drop those records."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return False
-
-
-_NO_HEADER_DUMPS = _NoHeaderDumps()
-
-
 def _host_key(scheme: str, host: str, port: int | None) -> tuple[str, int]:
     return host.lower(), port or (443 if scheme == "https" else 80)
 
@@ -276,40 +267,8 @@ def _retry_after(response: httpx.Response) -> float | None:
 HEURISTIC_FRESHNESS = 300
 
 
-#: Content type of a cached page digest (never sent by an index): the compact rows of a PEP 691 page.
-DIGEST_TYPE = "application/x.relax-pins.page-digest"
-_DIGEST_TAG = "relax-pins page digest 1"
-
-
-def _to_digest(page: ProjectPage) -> bytes:
-    """The page as :mod:`marshal` bytes: decoding them is ~10x faster than the JSON they came from.
-
-    marshal is used only for data this program wrote into its own cache, and the cache checks every entry's
-    sha256 before handing it back, so a damaged or foreign entry never reaches :func:`marshal.loads`.
-    """
-    assert isinstance(page.files, LazyLinks)
-    rows, names = page.files.rows()
-    return marshal.dumps(
-        (_DIGEST_TAG, page.name, page.url, list(page.versions), list(page.warnings), page.api_version, rows, names)
-    )
-
-
-def _from_digest(body: bytes, *, wrap: Callable[[FileLink], FileLink], extra: Sequence[FileLink]) -> ProjectPage | None:
-    """The page a digest holds, ``None`` when it is not one this version wrote."""
-    try:
-        tag, name, url, versions, warnings, api_version, rows, names = marshal.loads(body)  # noqa: S302
-    except (ValueError, EOFError, TypeError):
-        return None
-    if tag != _DIGEST_TAG:
-        return None
-    return ProjectPage(
-        name=name,
-        url=url,
-        files=LazyLinks.from_rows(rows, names, url=url, wrap=wrap, extra=extra),
-        versions=tuple(versions),
-        warnings=tuple(warnings),
-        api_version=api_version,
-    )
+#: Content type of the page digests an earlier version cached (never sent by an index): fetched again.
+_OLD_DIGEST_TYPE = "application/x.relax-pins.page-digest"
 
 
 def _freshness(headers: httpx.Headers) -> tuple[int | None, bool]:
@@ -449,7 +408,6 @@ class IndexClient:
         # Parsing is CPU work under the GIL: running many at once gains no time, only holds many decoded pages
         # (numpy's is ~7 MB of JSON) in memory together. Fetches stay parallel; parses take turns.
         self._parse_slots = threading.Semaphore(2)
-        self._storable: set[str] = set()  # pages this run was allowed to cache (no ``no-store``)
         self._projects: dict[str, Future[ProjectPage | None]] = {}
         self._metadata: dict[str, Future[CoreMetadata | None]] = {}
         self._links: dict[str, Future[tuple[IndexedLink, ...]]] = {}
@@ -521,13 +479,17 @@ class IndexClient:
     # -- memo and pool -----------------------------------------------------------------------------------
 
     def _once(self, memo: dict[str, Future[T]], key: str, load: Callable[[], T]) -> T:
-        """``load()`` run once per key; other callers wait for the same result or exception."""
+        """``load()`` run once per key; other callers wait for the same result or exception.
+
+        A load that was queued in the background but has not started is run here instead (claimed), so
+        a caller never waits behind a queue of speculative work.
+        """
         with self._lock:
             future = memo.get(key)
-            owner = future is None
             if future is None:
                 future = memo[key] = Future()
-        if owner:
+            run = self._claim(future)
+        if run:
             try:
                 future.set_result(load())
             except BaseException as exc:
@@ -535,17 +497,30 @@ class IndexClient:
                 raise
         return future.result()
 
-    def _submit(self, memo: dict[str, Future[T]], key: str, load: Callable[[], T]) -> None:
-        with self._lock:
-            if key in memo or self._closed:
-                return
-        with contextlib.suppress(RuntimeError):  # the pool was shut down by a concurrent close()
-            self._pool.submit(self._quietly, memo, key, load)
+    @staticmethod
+    def _claim(future: Future[T]) -> bool:
+        """Whether the caller (holding ``self._lock``) is the one to run ``future``'s load: it has not started."""
+        return not future.running() and not future.done() and future.set_running_or_notify_cancel()
 
-    def _quietly(self, memo: dict[str, Future[T]], key: str, load: Callable[[], T]) -> None:
-        # The error stays in the memo; the caller who asks for this key gets it raised.
-        with contextlib.suppress(Exception):
-            self._once(memo, key, load)
+    def _submit(self, memo: dict[str, Future[T]], key: str, load: Callable[[], T]) -> Future[T] | None:
+        """Queue ``load`` for ``key`` unless it is known or queued; the key's future (``None`` once closed)."""
+        with self._lock:
+            future = memo.get(key)
+            if future is not None or self._closed:
+                return future
+            future = memo[key] = Future()
+        with contextlib.suppress(RuntimeError):  # the pool was shut down by a concurrent close()
+            self._pool.submit(self._run_claimed, future, load)
+        return future
+
+    def _run_claimed(self, future: Future[T], load: Callable[[], T]) -> None:
+        with self._lock:
+            run = self._claim(future)
+        if run:
+            try:
+                future.set_result(load())
+            except BaseException as exc:  # noqa: BLE001 - kept in the future: whoever asks gets it raised
+                future.set_exception(exc)
 
     def _count(self, **amounts: int) -> None:
         with self._lock:
@@ -566,8 +541,6 @@ class IndexClient:
             if self._closed:
                 raise RuntimeError("the index client is closed")
             if self._http is None:
-                for name in ("hpack.hpack", "hpack.table"):
-                    logging.getLogger(name).addFilter(_NO_HEADER_DUMPS)
                 self._http = self._make_client()
             return self._http
 
@@ -578,12 +551,11 @@ class IndexClient:
         limits = httpx.Limits(max_connections=self._max_connections, max_keepalive_connections=self._max_connections)
         timeout = httpx.Timeout(self._timeout)
         headers = {"User-Agent": "relax-pins"}
-        try:
-            return httpx.Client(
-                http2=True, auth=auth, limits=limits, timeout=timeout, headers=headers, follow_redirects=True
-            )
-        except ImportError:  # h2 is not installed: HTTP/1.1 only
-            return httpx.Client(auth=auth, limits=limits, timeout=timeout, headers=headers, follow_redirects=True)
+        # HTTP/1.1 on up to max_connections connections, not HTTP/2: httpx's HTTP/2 is not safe to share
+        # between threads (hpack's tables are mutated without a lock: "deque mutated during iteration", seen
+        # here in a cold check; encode/httpx#3566), and its pure-Python framing was the slower of the two here
+        # (the ~100 pages of an ML set: 0.41 s on 16 HTTP/1.1 connections, 0.61 s multiplexed over HTTP/2).
+        return httpx.Client(auth=auth, limits=limits, timeout=timeout, headers=headers, follow_redirects=True)
 
     def _scrub(self, text: str) -> str:
         for _, password in self._credentials.values():
@@ -667,6 +639,8 @@ class IndexClient:
         if path is not None:
             return self._local_page(path, url)
         cached = None if self._refresh or refresh or self._cache is None else self._cache.get_page(url)
+        if cached is not None and cached.content_type == _OLD_DIGEST_TYPE:
+            cached = None  # an earlier version's digest: fetch the page again
         now = time.time()
         if self._offline or (cached is not None and cached.is_fresh(now)):
             if cached is None:
@@ -709,7 +683,6 @@ class IndexClient:
             )
         if store and self._cache is not None:
             self._remember_body(url, page.status, self._cache.put_page(url, page))
-            self._storable.add(url)
         return page if page.status == 200 else None
 
     def _remember_body(self, url: str, status: int, sha256: str | None) -> None:
@@ -750,37 +723,9 @@ class IndexClient:
             page = self._page(url)
             if page is None:
                 continue
-            base = page.final_url or url
-            wrap = functools.partial(IndexedLink.of, index_url=index)
-            if page.content_type == DIGEST_TYPE and not self._best:
-                digested = _from_digest(page.body, wrap=wrap, extra=extra)
-                if digested is not None:
-                    return digested
-                page = self._page(url, refresh=True) or page  # an unreadable digest: ask the index again
-            with self._parse_slots:
-                if "json" in (page.content_type or "").lower() and not self._best:
-                    # Links are built only for the files someone reads (see resolver.index.lazylinks), and the
-                    # decoded page is dropped here, inside the slot, once its compact rows exist.
-                    parsed, entries = parse_json_page_entries(page.body, url=base)
-                    files = LazyLinks(entries, url=base, wrap=wrap, extra=extra)
-                    del entries
-                    result = ProjectPage(
-                        name=name,
-                        url=parsed.url,
-                        files=files,
-                        versions=parsed.versions,
-                        warnings=parsed.warnings,
-                        api_version=parsed.api_version,
-                    )
-                    if self._cache is not None and url in self._storable and page.content_type != DIGEST_TYPE:
-                        # Next time: no JSON to decode, no dicts to build (module docstring, "digests").
-                        digest = replace(page, body=_to_digest(result), content_type=DIGEST_TYPE)
-                        self._remember_body(url, 200, self._cache.put_page(url, digest))
-                    return result
-                if "json" in (page.content_type or "").lower():
-                    parsed = parse_json_page(page.body, url=base)
-                else:
-                    parsed = parse_html_page(page.body, url=base, name=name)
+            parsed = self._parse(name, index, url, page, extra=extra, compact=True)
+            if isinstance(parsed.files, LazyLinks):
+                return parsed  # one index's PEP 691 page, find-links files already inside
             found.append((index, parsed))
             if not self._best:
                 break
@@ -796,24 +741,68 @@ class IndexClient:
             api_version=first.api_version if first else None,
         )
 
+    def _parse(
+        self, name: NormalizedName, index: str, url: str, page: CachedPage, *, extra: Sequence[FileLink], compact: bool
+    ) -> ProjectPage:
+        """One index's page; a PEP 691 one (outside ``best_across_indexes``) as lazy links that hold ``extra``."""
+        base = page.final_url or url
+        with self._parse_slots:
+            if "json" in (page.content_type or "").lower() and not self._best:
+                # Links are built only for the files someone reads (see resolver.index.lazylinks), and the
+                # decoded page is dropped here, inside the slot, unless compact=False keeps its dicts.
+                parsed, entries = parse_json_page_entries(page.body, url=base)
+                wrap = functools.partial(IndexedLink.of, index_url=index)
+                files = LazyLinks(entries, url=base, wrap=wrap, extra=extra, compact=compact)
+                del entries
+                return ProjectPage(
+                    name=name,
+                    url=parsed.url,
+                    files=files,
+                    versions=parsed.versions,
+                    warnings=parsed.warnings,
+                    api_version=parsed.api_version,
+                )
+            if "json" in (page.content_type or "").lower():
+                return parse_json_page(page.body, url=base)
+            return parse_html_page(page.body, url=base, name=name)
+
     # -- views -------------------------------------------------------------------------------------------
 
     def _load_view(self, name: NormalizedName, reader: str, build: Callable[[ProjectPage | None], bytes]) -> bytes:
-        cache = self._cache
-        identity = self._cached_identity(name)
-        if cache is not None and identity is not None:
+        cache, urls = self._cache, self._page_urls(name)
+        if cache is None or urls is None:
+            return build(self.project(name))
+        identity = self._cached_identity(urls)
+        if identity is not None:
             found = cache.get_view(f"{reader}\n{identity}")
             if found is not None:
                 self._count(cache_hits=1)
                 return found
-        data = build(self.project(name))
-        identity = self._read_identity(name)
-        if cache is not None and identity is not None:
+        # Ask for the pages project() would read, as project() would (the first index that has the project
+        # wins). A body the index serves unchanged keeps its identity, and its view is still good.
+        pages: list[tuple[str, CachedPage | None]] = []
+        for url in urls:
+            pages.append((url, self._page(url)))
+            if pages[-1][1] is not None:
+                break
+        identity = self._read_identity(urls)
+        found = None if identity is None else cache.get_view(f"{reader}\n{identity}")
+        if found is not None:
+            self._count(cache_hits=1)
+            return found
+        url, page = pages[-1]
+        if page is None:
+            data = build(None)
+        else:
+            index = url[: -len(f"{quote(name)}/")]
+            data = build(self._parse(name, index, url, page, extra=(), compact=False))
+        if identity is not None:
             cache.put_view(f"{reader}\n{identity}", data)
         return data
 
     def _page_urls(self, name: NormalizedName) -> list[str] | None:
-        """The page URLs :meth:`project` reads for ``name``, in order; ``None`` when views are not cached."""
+        """The page URLs :meth:`project` reads for ``name``, in order; ``None`` when views are not cached
+        (find-links files merge in, every index counts, local pages, --refresh, no cache)."""
         if self._cache is None or self._best or self._find_links or self._refresh:
             return None
         urls = [f"{index}{quote(name)}/" for index in self._indexes]
@@ -830,26 +819,24 @@ class IndexClient:
                 break
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
-    def _cached_identity(self, name: NormalizedName) -> str | None:
+    def _cached_identity(self, urls: Sequence[str]) -> str | None:
         """The identity of the pages in the cache, when every one project() would read is fresh there."""
-        urls = self._page_urls(name)
         cache, now = self._cache, time.time()
-        if urls is None or cache is None:
+        if cache is None:
             return None
 
         def body(url: str) -> str | None:
             found = cache.page_header(url)
             if found is None or not (self._offline or found[0].is_fresh(now)):
                 return None
+            if found[0].content_type == _OLD_DIGEST_TYPE:
+                return None
             return "404" if found[0].status != 200 else found[1]
 
         return self._identity(urls, body)
 
-    def _read_identity(self, name: NormalizedName) -> str | None:
-        """The identity of the page bodies this run's project() read and cached, ``None`` if any was not."""
-        urls = self._page_urls(name)
-        if urls is None:
-            return None
+    def _read_identity(self, urls: Sequence[str]) -> str | None:
+        """The identity of the page bodies this run read and cached, ``None`` if any was not."""
         with self._lock:
             bodies = dict(self._page_bodies)
         return self._identity(urls, bodies.get)

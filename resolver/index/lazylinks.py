@@ -3,8 +3,13 @@
 Why: an ML resolution reads about 100 project pages listing ~110,000 files (pydantic-core, aiohttp and numpy
 list thousands each), yet looks closely at the few versions its ranges allow. Building a validated, frozen
 ``FileLink`` for every entry was most of a check's CPU time. This sequence keeps the decoded JSON entries,
-answers ``filename(i)`` from them directly (all the finder needs to group files by version), and builds a
-link (with the same lenient rules as :func:`resolver.index.simple.parse_json_page`) on first access, once.
+answers ``filename(i)``, ``is_yanked(i)`` and ``requires_python(i)`` from them directly (all the finder
+needs to group files), and builds a link (with the same lenient rules as
+:func:`resolver.index.simple.parse_json_page`) on first access, once.
+
+Two ways to keep the entries: ``compact=True`` (a page kept for the whole run) stores tuples of the fields a
+link reads, with repeated values shared, a fraction of the decoded dicts' memory; ``compact=False`` (a page
+read once to build a view and dropped) keeps the decoded dicts, which skips the per-field copying.
 
 PURE: values in, values out; the client supplies ``wrap`` to tag each link with its index.
 """
@@ -69,11 +74,10 @@ class LazyLinks(Sequence[FileLink]):
         url: str,
         wrap: Callable[[FileLink], FileLink] = lambda link: link,
         extra: Sequence[FileLink] = (),
+        compact: bool = True,
     ) -> None:
-        # Entries that would not make a link at all are dropped now, so indexes stay dense and stable. The
-        # rest are kept as tuples of the fields a link reads: a decoded JSON dict per file is ~1.5 KB, which
-        # for ~110,000 files was most of a run's peak memory; the page's dicts are freed once this returns.
-        keep: list[tuple[object, ...]] = []
+        # Entries that would not make a link at all are dropped now, so indexes stay dense and stable.
+        keep: list[tuple[object, ...] | dict[str, object]] = []
         names: list[str] = []
         shared: dict[object, object] = {}
         for entry in entries:
@@ -86,7 +90,7 @@ class LazyLinks(Sequence[FileLink]):
                 if link is None:
                     continue
                 name = link.filename
-            keep.append(tuple(_compact(key, entry.get(key), shared) for key in _FIELDS))
+            keep.append(tuple(_compact(key, entry.get(key), shared) for key in _FIELDS) if compact else entry)
             names.append(name)
         self._entries = keep
         self._names = names
@@ -94,27 +98,6 @@ class LazyLinks(Sequence[FileLink]):
         self._wrap = wrap
         self._extra = tuple(extra)
         self._built: dict[int, FileLink] = {}
-
-    @classmethod
-    def from_rows(
-        cls,
-        rows: Sequence[tuple[object, ...]],
-        names: Sequence[str],
-        *,
-        url: str,
-        wrap: Callable[[FileLink], FileLink] = lambda link: link,
-        extra: Sequence[FileLink] = (),
-    ) -> LazyLinks:
-        """Links over rows made by an earlier :meth:`rows` (a cached digest of the page)."""
-        made = cls((), url=url, wrap=wrap, extra=extra)
-        made._entries = [tuple(_Sha256(v[1]) if isinstance(v, tuple) else v for v in row) for row in rows]
-        made._names = list(names)
-        return made
-
-    def rows(self) -> tuple[list[tuple[object, ...]], list[str]]:
-        """The compact rows and filenames, in a form :mod:`marshal` can store (built-in types only)."""
-        plain = [tuple(("sha256", str(v)) if isinstance(v, _Sha256) else v for v in row) for row in self._entries]
-        return plain, list(self._names)
 
     def __len__(self) -> int:
         return len(self._entries) + len(self._extra)
@@ -125,18 +108,22 @@ class LazyLinks(Sequence[FileLink]):
             return self._names[index]
         return self._extra[index - len(self._entries)].filename
 
+    def _field(self, index: int, key: str, position: int) -> object:
+        entry = self._entries[index]
+        return entry.get(key) if isinstance(entry, dict) else entry[position]
+
     def requires_python(self, index: int) -> str | None:
         """File ``index``'s Requires-Python as its link would hold it, without building the link."""
         if index >= len(self._entries):
             return self._extra[index - len(self._entries)].requires_python
-        value = self._entries[index][_REQUIRES_PYTHON]
+        value = self._field(index, "requires-python", _REQUIRES_PYTHON)
         return value if isinstance(value, str) and value else None
 
     def is_yanked(self, index: int) -> bool:
         """Whether file ``index`` is yanked, by the rules of :func:`json_file_link`, without building the link."""
         if index >= len(self._entries):
             return self._extra[index - len(self._entries)].is_yanked
-        return bool(self._entries[index][_YANKED])  # a non-empty reason, ``true``, or any other truthy value
+        return bool(self._field(index, "yanked", _YANKED))  # a non-empty reason, ``true``, or any other truthy value
 
     @overload
     def __getitem__(self, index: int) -> FileLink: ...
@@ -155,11 +142,11 @@ class LazyLinks(Sequence[FileLink]):
             return self._extra[index - len(self._entries)]
         link = self._built.get(index)
         if link is None:
-            entry = {
-                key: _expand(key, value)
-                for key, value in zip(_FIELDS, self._entries[index], strict=True)
-                if value is not None
-            }
+            entry = self._entries[index]
+            if not isinstance(entry, dict):
+                entry = {
+                    key: _expand(key, value) for key, value in zip(_FIELDS, entry, strict=True) if value is not None
+                }
             made = json_file_link(entry, index, self._url, [])
             assert made is not None  # entries that cannot make a link were dropped in __init__
             link = self._built[index] = self._wrap(made)
