@@ -19,13 +19,8 @@ from resolver.cli.options import (
     TimeoutOpt,
     TorchIndexOpt,
 )
-from resolver.cudaquery import answer_cuda_query
-from resolver.index.cache import Cache, default_cache_dir
-from resolver.index.client import IndexClient
-from resolver.index.settings import resolve_settings
-from resolver.matrix import load_matrix
-from resolver.matrixverify import verify_matrix
-from resolver.writers.cuda import render_cuda_json, render_cuda_text
+
+# What each command needs is imported inside it: the other commands start sooner without it.
 
 __all__ = ["cuda_command", "matrix_command"]
 
@@ -40,6 +35,10 @@ def cuda_command(
     fmt: Annotated[OutputFormat, typer.Option("--format", help="text or json.")] = OutputFormat.TEXT,
 ) -> None:
     """Which torch lines work with this CUDA, driver and Python; their variants, companions and index."""
+    from resolver.cudaquery import answer_cuda_query
+    from resolver.matrix import load_matrix
+    from resolver.writers.cuda import render_cuda_json, render_cuda_text
+
     with guard():
         answer = answer_cuda_query(
             load_matrix(), torch=torch, cuda=cuda, driver=driver, python=python, torch_index=torch_index_url
@@ -63,6 +62,12 @@ def matrix_command(
     retries: RetriesOpt = 4,
 ) -> None:
     """For maintainers: list where data/cuda_torch_matrix.yaml and the index disagree (exit 1 if anywhere)."""
+    from resolver.index.cache import Cache, default_cache_dir
+    from resolver.index.client import IndexClient
+    from resolver.index.settings import resolve_settings
+    from resolver.matrix import load_matrix
+    from resolver.matrixverify import verify_matrix
+
     with guard():
         matrix = load_matrix()
         if not verify:

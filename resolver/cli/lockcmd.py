@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -33,19 +33,13 @@ from resolver.cli.options import (
 from resolver.core.model import Finding, Severity
 from resolver.errors import InputError
 from resolver.fsio import read_text, write_all
-from resolver.lock import check_lock
-from resolver.locking import LockOutcome, LockSettings, layer_files, load_groups, lock_files, lock_inputs
 from resolver.writers import report
-from resolver.writers.dockerfile import render_dockerfile
-from resolver.writers.hashed import render_hashed
-from resolver.writers.layers import (
-    render_layer_files,
-    render_range_files,
-    render_summary_json,
-    render_summary_markdown,
-    render_summary_text,
-)
-from resolver.writers.pylock import render_pylock
+
+if TYPE_CHECKING:
+    from resolver.locking import LockOutcome
+
+# The lock and layer machinery (and their writers) is imported inside the commands that use it: the other
+# commands start ~30 ms sooner without it.
 
 __all__ = ["layers_command", "lock_command"]
 
@@ -96,6 +90,11 @@ def lock_command(
     retries: RetriesOpt = 4,
 ) -> None:
     """Lock the requirements for one target: exact versions and the sha256 of every file."""
+    from resolver.lock import check_lock
+    from resolver.locking import LockSettings, lock_files, lock_inputs
+    from resolver.writers.hashed import render_hashed
+    from resolver.writers.pylock import render_pylock
+
     with guard():
         result = pipeline.plan_relax(pipeline.RelaxSettings(paths=tuple(paths), bound=bound, config=config))
         _refuse_inputs(output, result)
@@ -153,6 +152,16 @@ def layers_command(
     retries: RetriesOpt = 4,
 ) -> None:
     """Write grouped, ordered install layers and a Dockerfile fragment that caches the heavy ones."""
+    from resolver.locking import LockSettings, layer_files, load_groups
+    from resolver.writers.dockerfile import render_dockerfile
+    from resolver.writers.layers import (
+        render_layer_files,
+        render_range_files,
+        render_summary_json,
+        render_summary_markdown,
+        render_summary_text,
+    )
+
     with guard():
         result = pipeline.plan_relax(pipeline.RelaxSettings(paths=tuple(paths), bound=bound, config=config))
         _refuse_inputs(output, result)
