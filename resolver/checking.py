@@ -173,8 +173,10 @@ def check_files(
             if on_client is not None:
                 on_client(client)
             finder = Finder(client, target, allow_prereleases=pre)
+            finder.warm_up()
             source = IndexSource(finder=finder, client=client)
             verification = verify(directs, finder=finder, source=source, target=target, allow_prereleases=pre)
+            finder.remember()
             stats = tuple((f.name, int(getattr(client.stats, f.name))) for f in fields(client.stats))
     except IndexUnreachableError as exc:
         return CheckOutcome(

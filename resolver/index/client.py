@@ -444,6 +444,17 @@ class IndexClient:
             key = canonicalize_name(name)
             self._submit(self._views, f"{reader}\n{key}", partial(self._load_view, key, reader, build))
 
+    def recall(self, key: str) -> bytes | None:
+        """What :meth:`note` stored under ``key`` in an earlier run; ``None`` without a cache or with --refresh."""
+        if self._cache is None or self._refresh:
+            return None
+        return self._cache.get_view(f"note\n{key}")
+
+    def note(self, key: str, data: bytes) -> None:
+        """Keep ``data`` in the cache for a later run's :meth:`recall` (best effort)."""
+        if self._cache is not None:
+            self._cache.put_view(f"note\n{key}", data)
+
     def prefetch_projects(self, names: Iterable[str]) -> None:
         """Start fetching these pages in the background; :meth:`project` then answers from memory."""
         for name in names:

@@ -180,6 +180,7 @@ class _LazyFiles(Sequence[FileLink]):
 
 
 _BUILD_TAG = re.compile(r"(\d+)(.*)")
+_PROJECT_NAME = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")  # a normalized name (PEP 503)
 
 
 class _Parser:
@@ -313,6 +314,24 @@ class Finder:
     def prefetch(self, names: Iterable[str]) -> None:
         """Start reading these projects' views in the background."""
         self._client.prefetch_views(names, self.reader, self._build)
+
+    def warm_up(self) -> None:
+        """Start reading the views of the projects the last run for this target read (:meth:`remember`).
+
+        A resolution finds its projects one dependency at a time; on a warm cache, the last run's set is the
+        best guess of this run's, and reading those views in the background while the first requirements
+        are checked leaves the resolver nothing to wait for. A wrong guess costs a few file reads.
+        """
+        data = self._client.recall(f"recent projects\n{self.reader}")
+        if data:
+            names = data.decode("utf-8", "replace").split()
+            self.prefetch(n for n in names if _PROJECT_NAME.fullmatch(n))
+
+    def remember(self) -> None:
+        """Note the projects this finder read, for the next run's :meth:`warm_up`."""
+        names = sorted(name for name, groups in self._groups.items() if groups is not None)
+        if names:
+            self._client.note(f"recent projects\n{self.reader}", "\n".join(names).encode())
 
     # -- views -------------------------------------------------------------------------------------------
 
