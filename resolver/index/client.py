@@ -43,27 +43,19 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import email.utils
 import functools
 import hashlib
-import io
 import logging
-import netrc as netrc_module
 import os
-import random
 import re
-import tarfile
 import threading
 import time
-import zipfile
-import zlib
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
-from urllib.request import url2pathname
 
 from packaging.utils import canonicalize_name
 
@@ -206,6 +198,8 @@ def _host_auth(by_host: dict[tuple[str, int], tuple[str, str]], netrc: httpx.Aut
 
 
 def _netrc_auth() -> httpx.Auth | None:
+    import netrc  # lazily, as are the other modules only some runs need: start-up is part of every run's time
+
     path = Path(os.environ["NETRC"]) if os.environ.get("NETRC") else Path.home() / ".netrc"
     if not path.is_file():
         return None
@@ -213,7 +207,7 @@ def _netrc_auth() -> httpx.Auth | None:
 
     try:
         return httpx.NetRCAuth(str(path))
-    except (netrc_module.NetrcParseError, OSError):
+    except (netrc.NetrcParseError, OSError):
         logger.warning("ignoring %s: it cannot be read as a netrc file", path)
         return None
 
@@ -237,6 +231,8 @@ def _local_path(location: str) -> Path | None:
     """The path a ``file:`` URL or a plain path names; ``None`` for a remote URL."""
     parts = urlsplit(location)
     if parts.scheme == "file":
+        from urllib.request import url2pathname  # lazily: urllib.request loads http.client and ssl
+
         return Path(url2pathname(parts.path))
     if len(parts.scheme) <= 1:  # no scheme, or a Windows drive letter
         return Path(location).expanduser()
@@ -253,6 +249,8 @@ def _retry_after(response: httpx.Response) -> float | None:
         return None
     if value.isdigit():
         return float(value)
+    import email.utils  # lazily
+
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
@@ -338,6 +336,11 @@ def _is_top_pkg_info(name: str) -> bool:
 
 def _pkg_info(data: bytes, filename: str, url: str) -> bytes | None:
     """The top-level PKG-INFO of an sdist held in memory (tar or zip), ``None`` when it has none."""
+    import io  # lazily: only sdists are read this way
+    import tarfile
+    import zipfile
+    import zlib
+
     try:
         if filename.lower().endswith(".zip"):
             with zipfile.ZipFile(io.BytesIO(data)) as archive:
@@ -628,6 +631,8 @@ class IndexClient:
             if attempts > self._retries:
                 raise IndexUnreachableError(f"gave up after {reason}", url=url, tried=_tried(attempts, reason))
             ceiling = min(self._retry_cap, self._backoff * 2 ** (attempts - 1))
+            import random  # lazily: only retries need it
+
             delay = wait if wait is not None else random.uniform(0, ceiling)  # noqa: S311 - jitter, not secrets
             if time.monotonic() + delay > deadline:
                 raise IndexUnreachableError(

@@ -80,7 +80,7 @@ class Release:
 
 
 #: Bumped whenever the view's shape or the rules that build it change: old views are then never read.
-VIEW_FORMAT = "relax-pins finder view 1"
+VIEW_FORMAT = "relax-pins finder view 2"
 
 _Row = tuple[object, ...]
 
@@ -136,12 +136,14 @@ class _File(NamedTuple):
 class _Version(NamedTuple):
     """One version of a project as the target sees it (see the module docstring, "views").
 
-    A view holds these as plain tuples; they are wrapped without copying (``_make``), and ``usable``'s
-    entries become :class:`_File` only when a candidate is chosen among them.
+    A view holds these as plain tuples; they are wrapped without copying (``_make``). ``usable`` is the
+    :mod:`marshal` bytes of the usable files' rows, read only when a candidate is chosen among them: a
+    resolution looks at one or two versions of most projects, and decoding every row of every version
+    was most of the time a warm run spent reading views.
     """
 
     text: str
-    usable: Sequence[tuple[object, ...]]
+    usable: bytes
     all_yanked: bool
     yank_reason: str  # the first non-empty reason when every file is yanked, else ""
     has_compatible_wheel: bool
@@ -149,7 +151,7 @@ class _Version(NamedTuple):
     first_requires_python: str | None  # of the page's first file of this version
 
     def files(self) -> list[_File]:
-        return [_File._make(raw) for raw in self.usable]
+        return [_File._make(raw) for raw in marshal.loads(self.usable)]  # noqa: S302 - see _decode
 
 
 class _LazyFiles(Sequence[FileLink]):
@@ -370,7 +372,7 @@ class Finder:
             versions.append(
                 (
                     version,
-                    usable,
+                    marshal.dumps(usable),
                     all_yanked,
                     next((r for r in reasons if r), "") if all_yanked else "",
                     any(priority is not None for _, _, _, priority in found),

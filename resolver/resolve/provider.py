@@ -112,6 +112,10 @@ def _requirement(text: str) -> Requirement | None:
         return None
 
 
+#: Marker results per target environment, shared by every provider of the process (see _marker_holds).
+_MARKER_RESULTS: dict[tuple[tuple[str, str], ...], dict[tuple[str, str], bool]] = {}
+
+
 @dataclass(slots=True)
 class Provider(AbstractProvider[Req, ResolvedCandidate, str]):
     """resolvelib's delegate over a :class:`CandidateSource` for one target environment."""
@@ -192,7 +196,10 @@ class Provider(AbstractProvider[Req, ResolvedCandidate, str]):
         return known[1]
 
     def _marker_holds(self, parsed: Requirement, text: str, extra: str) -> bool:
-        """The requirement's marker evaluated for the target with ``extra``, once per (text, extra)."""
+        """The requirement's marker evaluated for the target with ``extra``, once per (text, extra) and target:
+        the newest and floor resolutions (two providers) ask about the same strings."""
+        if not self._applies:
+            self._applies = _MARKER_RESULTS.setdefault(tuple(sorted(self.markers.items())), {})
         key = (text, extra)
         found = self._applies.get(key)
         if found is None:
