@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -280,3 +283,30 @@ def test_example_file_relaxes(work: Path, capsys: pytest.CaptureFixture[str]) ->
     assert "torch>=2.7.1,<2.8.0" in text
     assert "flash-attn==2.7.4.post1  # relax-pins: keep" in text
     assert "fastapi>=0.115.12,<0.116.0" in (work / "requirements-web.txt").read_text()
+
+
+# -- the console script (resolver.cli.app.run): exit codes and output survive the fast exit ----------------
+
+
+def _console(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")} | {"PIP_CONFIG_FILE": os.devnull}
+    return subprocess.run(
+        [sys.executable, "-m", "resolver", *args], capture_output=True, text=True, cwd=cwd, env=env, check=False
+    )
+
+
+def test_the_console_script_flushes_all_its_output_and_keeps_the_exit_code(tmp_path: Path) -> None:
+    done = _console("cuda", "--cuda", "12.8", "--format", "json", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["lines"]  # the whole document arrived, not a prefix of it
+    bad = _console("relax", "missing.txt", "--no-verify", cwd=tmp_path)
+    assert bad.returncode == 2
+    assert "missing.txt" in bad.stderr
+    assert "Traceback" not in bad.stderr
+
+
+def test_the_console_script_writes_its_files_before_it_exits(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text("torch==2.7.1\r\nnumpy==2.2.6  # pinned\r\n", encoding="utf-8")
+    done = _console("requirements.txt", "--no-verify", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "requirements.txt").read_bytes() == b"torch>=2.7.1,<2.8.0\r\nnumpy>=2.2.6,<2.3.0  # pinned\r\n"

@@ -11,7 +11,9 @@ script. One place, :func:`guard`, maps exceptions to exit codes:
 
 from __future__ import annotations
 
+import contextlib
 import enum
+import gc
 import os
 import sys
 import threading
@@ -185,5 +187,20 @@ def _code(value: object) -> int:
 
 
 def run(entry: Callable[[list[str] | None], int] = main) -> None:
-    """The console script: exit with :func:`main`'s code."""
-    sys.exit(entry(None))
+    """The console script: exit with :func:`main`'s code.
+
+    A run lives for a second or so, and two costs of a long-lived interpreter were a tenth of a warm check
+    (measured on ml.txt: 0.75 s -> 0.66 s): the cyclic garbage collector walking the objects made at import
+    time and the many small ones a resolution makes (so those are frozen and collections are rarer; nothing
+    here relies on collecting cycles early), and tearing the interpreter down at exit. Every file this
+    program writes is closed (and atomically renamed) before :func:`main` returns, and the index client has
+    joined its threads, so after the output streams are flushed the process ends without the teardown.
+    :func:`main`, for in-process callers, keeps the interpreter's defaults.
+    """
+    gc.set_threshold(100_000, 50, 100)
+    gc.freeze()
+    code = entry(None)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing more can be said on it
+            stream.flush()
+    os._exit(code)
