@@ -5,6 +5,7 @@ damaged view is rebuilt. Against the loopback index, with a real cache folder.""
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -153,3 +154,33 @@ def test_offline_answers_from_views(index_server: IndexServer, wheel_cache: Whee
     index_server.clear_log()
     assert _candidates(index_server.url, tmp_path, offline=True) == first
     assert index_server.requests() == []
+
+
+def test_the_next_run_reads_the_last_runs_views_in_the_background(
+    index_server: IndexServer, wheel_cache: WheelCache, tmp_path: Path
+) -> None:
+    _serve(index_server, wheel_cache, "1.0")
+    index_server.add(Project("bar", [dist(wheel_cache.wheel("bar", "1.0"))]))
+    with _client(index_server.url, tmp_path) as client:
+        finder = Finder(client, make_target("3.11", LINUX))
+        assert finder.candidates("foo", SpecifierSet()) and finder.candidates("bar", SpecifierSet())
+        finder.remember()
+    with _client(index_server.url, tmp_path, offline=True) as client:
+        Finder(client, make_target("3.11", LINUX)).warm_up()
+    assert client.stats.cache_hits == 2  # both views were read, though nobody asked for them yet
+    with _client(index_server.url, tmp_path, offline=True) as client:
+        Finder(client, make_target("3.11", "win_amd64")).warm_up()  # another target noted nothing
+    assert client.stats.cache_hits == 0
+
+
+def test_a_queued_background_load_is_run_by_the_caller_who_needs_it(
+    index_server: IndexServer, wheel_cache: WheelCache, tmp_path: Path
+) -> None:
+    _serve(index_server, wheel_cache, "1.0")
+    index_server.add(Project("slow", [dist(wheel_cache.wheel("slow", "1.0"))]))
+    index_server.slow("/simple/slow/", 1.5)
+    with _client(index_server.url, tmp_path, max_connections=1) as client:  # one background thread
+        client.prefetch_projects(["slow", "foo"])  # foo waits in the queue behind slow
+        started = time.monotonic()
+        assert client.project("foo") is not None
+        assert time.monotonic() - started < 1.0  # run here, not after slow's 1.5 s

@@ -197,6 +197,7 @@ class _Parser:
     def __init__(self, target: Target) -> None:
         self._target = target
         self._versions: dict[str, Version | None] = {}
+        self._keys: dict[str, str | None] = {}
         self._names: dict[str, NormalizedName] = {}
 
     def version(self, text: str) -> Version | None:
@@ -207,18 +208,25 @@ class _Parser:
                 self._versions[text] = None
         return self._versions[text]
 
+    def key(self, text: str) -> str | None:
+        """The normalized form of a version string (``str(Version(text))``), once per distinct string."""
+        if text not in self._keys:
+            version = self.version(text)
+            self._keys[text] = None if version is None else str(version)
+        return self._keys[text]
+
     def _name(self, text: str) -> NormalizedName:
         if text not in self._names:
             self._names[text] = canonicalize_name(text)
         return self._names[text]
 
-    def file(self, filename: str, project: NormalizedName) -> tuple[Version, str, BuildTag, int | None] | None:
-        """``(version, kind, build tag, tag priority)``, ``None`` for a file that is not one of ``project``'s."""
+    def file(self, filename: str, project: NormalizedName) -> tuple[str, str, BuildTag, int | None] | None:
+        """``(normalized version, kind, build tag, tag priority)``, ``None`` for a file not of ``project``."""
         if filename.endswith(".whl"):
             parts = filename[:-4].split("-")
             if len(parts) not in (5, 6) or self._name(parts[0]) != project:
                 return None
-            version = self.version(parts[1])
+            version = self.key(parts[1])
             build: BuildTag = ()
             if len(parts) == 6:
                 match = _BUILD_TAG.fullmatch(parts[2])
@@ -231,7 +239,7 @@ class _Parser:
         parsed = parse_filename(filename)
         if parsed is None or parsed.name != project or parsed.kind != "sdist":
             return None
-        return parsed.version, "sdist", (), None
+        return str(parsed.version), "sdist", (), None
 
 
 def _filename(files: Sequence[FileLink], index: int) -> str:
@@ -358,7 +366,7 @@ class Finder:
             parsed = self._parser.file(_filename(files, index), project)
             if parsed is not None:
                 found_version, kind, build, priority = parsed
-                by_version.setdefault(str(found_version), []).append((index, kind, build, priority))
+                by_version.setdefault(found_version, []).append((index, kind, build, priority))
         versions = []
         for version, found in by_version.items():
             facts = [_file_facts(files, index) for index, *_ in found]
@@ -404,11 +412,11 @@ class Finder:
         page = self._client.project(name)
         if page is None:
             return ()
-        files = page.files
+        files, wanted = page.files, str(version)
         found = []
         for index in range(len(files)):
             parsed = self._parser.file(_filename(files, index), name)
-            if parsed is not None and parsed[0] == version:
+            if parsed is not None and parsed[0] == wanted:
                 found.append(files[index])
         return tuple(found)
 
