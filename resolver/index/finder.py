@@ -246,12 +246,15 @@ def _filename(files: Sequence[FileLink], index: int) -> str:
     return files.filename(index) if isinstance(files, LazyLinks) else files[index].filename
 
 
-def _file_facts(files: Sequence[FileLink], index: int) -> tuple[bool, str | None]:
-    """``(yanked, requires_python)`` of a file, read from the page's rows when it has them (no link built)."""
+def _columns(files: Sequence[FileLink]) -> tuple[Sequence[str], Sequence[bool], Sequence[str | None]]:
+    """Every file's name, yanked flag and Requires-Python, read from the page's rows when it has them."""
     if isinstance(files, LazyLinks):
-        return files.is_yanked(index), files.requires_python(index)
-    link = files[index]
-    return link.is_yanked, link.requires_python
+        return files.columns()
+    return (
+        [f.filename for f in files],
+        [f.is_yanked for f in files],
+        [f.requires_python for f in files],
+    )
 
 
 def _is_exact_pin(specifier: SpecifierSet) -> bool:
@@ -361,20 +364,26 @@ class Finder:
         if page is None:
             return marshal.dumps((VIEW_FORMAT, None))
         files, project = page.files, canonicalize_name(page.name)
+        names, yanked_flags, pythons = _columns(files)
+        parse = self._parser.file
         by_version: dict[str, list[tuple[int, str, BuildTag, int | None]]] = {}
-        for index in range(len(files)):
-            parsed = self._parser.file(_filename(files, index), project)
+        for index, filename in enumerate(names):
+            parsed = parse(filename, project)
             if parsed is not None:
                 found_version, kind, build, priority = parsed
-                by_version.setdefault(found_version, []).append((index, kind, build, priority))
+                entry = (index, kind, build, priority)
+                group = by_version.get(found_version)
+                if group is None:
+                    by_version[found_version] = [entry]
+                else:
+                    group.append(entry)
         versions = []
         for version, found in by_version.items():
-            facts = [_file_facts(files, index) for index, *_ in found]
-            all_yanked = all(yanked for yanked, _ in facts)
+            all_yanked = all(yanked_flags[index] for index, *_ in found)
             reasons = [files[index].yanked or "" for index, *_ in found] if all_yanked else []
             usable = [
-                (kind, build, priority, yanked, python, _row(files[index]))
-                for (index, kind, build, priority), (yanked, python) in zip(found, facts, strict=True)
+                (kind, build, priority, yanked_flags[index], pythons[index], _row(files[index]))
+                for index, kind, build, priority in found
                 if priority is not None or kind == "sdist"
             ]
             versions.append(
@@ -385,7 +394,7 @@ class Finder:
                     next((r for r in reasons if r), "") if all_yanked else "",
                     any(priority is not None for _, _, _, priority in found),
                     any(kind == "sdist" for _, kind, _, _ in found),
-                    facts[0][1],
+                    pythons[found[0][0]],
                 )
             )
         return marshal.dumps((VIEW_FORMAT, versions))

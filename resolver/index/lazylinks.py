@@ -108,6 +108,25 @@ class LazyLinks(Sequence[FileLink]):
             return self._names[index]
         return self._extra[index - len(self._entries)].filename
 
+    def columns(self) -> tuple[list[str], list[bool], list[str | None]]:
+        """Every file's name, yanked flag and Requires-Python (as :meth:`is_yanked` and :meth:`requires_python`
+        read them), in one pass: what a view is built from."""
+        yanked: list[bool] = []
+        pythons: list[str | None] = []
+        for entry in self._entries:
+            if isinstance(entry, dict):
+                flag, python = entry.get("yanked"), entry.get("requires-python")
+            else:
+                flag, python = entry[_YANKED], entry[_REQUIRES_PYTHON]
+            yanked.append(bool(flag))
+            pythons.append(python if isinstance(python, str) and python else None)
+        extra = self._extra
+        return (
+            [*self._names, *(f.filename for f in extra)],
+            [*yanked, *(f.is_yanked for f in extra)],
+            [*pythons, *(f.requires_python for f in extra)],
+        )
+
     def _field(self, index: int, key: str, position: int) -> object:
         entry = self._entries[index]
         return entry.get(key) if isinstance(entry, dict) else entry[position]
