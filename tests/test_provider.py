@@ -98,6 +98,23 @@ def test_extras_resolve_through_their_base_and_markers_apply() -> None:
     assert torch.required_by == ("transformers",)
 
 
+def test_requirements_of_an_extra_apply_only_when_it_is_asked_for() -> None:
+    source = DictSource(
+        {
+            "app": {"1.0": ["dev-tool; extra == 'dev'", 'docs-tool ; extra=="docs"', 'always; extra == ""']},
+            "dev-tool": {"1.0": []},
+            "docs-tool": {"1.0": []},
+            "always": {"1.0": []},
+        }
+    )
+    plain = resolve([req("app")], source=source, markers=MARKERS)
+    assert plain.resolution is not None
+    assert {p.name for p in plain.resolution.pins} == {"app", "always"}  # `extra == ""` holds without extras
+    dev = resolve([req("app[dev]")], source=source, markers=MARKERS)
+    assert dev.resolution is not None
+    assert {p.name for p in dev.resolution.pins} == {"app", "always", "dev-tool"}
+
+
 def test_lowest_mode_takes_direct_floors_and_newest_transitives() -> None:
     source = DictSource({"app": {"1.0": ["lib>=1"], "1.5": ["lib>=1"]}, "lib": {"1.0": [], "2.0": []}})
     outcome = resolve([req("app>=1.0,<2")], source=source, markers=MARKERS, mode=Mode.LOWEST)
