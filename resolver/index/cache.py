@@ -113,6 +113,25 @@ def _decode(raw: bytes, key: str) -> tuple[dict[str, Any], bytes, str | None]:
     return (header, body, None) if problem is None else ({}, b"", problem)
 
 
+def _page_of(header: Mapping[str, Any], body: bytes) -> CachedPage | None:
+    """The page an entry's header describes, with ``body``; ``None`` when its fields are unreadable."""
+    try:
+        fields = header["page"]
+        return CachedPage(
+            body=body,
+            content_type=fields["content_type"],
+            etag=fields["etag"],
+            last_modified=fields["last_modified"],
+            fetched_at=float(fields["fetched_at"]),
+            max_age=None if fields["max_age"] is None else int(fields["max_age"]),
+            status=int(fields["status"]),
+            final_url=fields["final_url"],
+            sha256=header["sha256"],
+        )
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
 class Cache:
     """Pages and metadata on disk under ``root`` (created on the first write, mode 0700).
 
@@ -131,22 +150,10 @@ class Cache:
         if found is None:
             return None
         header, body = found
-        try:
-            fields = header["page"]
-            return CachedPage(
-                body=body,
-                content_type=fields["content_type"],
-                etag=fields["etag"],
-                last_modified=fields["last_modified"],
-                fetched_at=float(fields["fetched_at"]),
-                max_age=None if fields["max_age"] is None else int(fields["max_age"]),
-                status=int(fields["status"]),
-                final_url=fields["final_url"],
-                sha256=header["sha256"],
-            )
-        except (KeyError, TypeError, ValueError):
+        page = _page_of(header, body)
+        if page is None:
             self._drop(self._path("pages", key), "its page fields are unreadable")
-            return None
+        return page
 
     def page_header(self, url: str) -> tuple[CachedPage, str] | None:
         """The cached page for ``url`` WITHOUT its body (``body=b""``), and the body's sha256; ``None`` on a miss.
@@ -157,24 +164,8 @@ class Cache:
         """
         key = redact(url)
         header = self._read_header(self._path("pages", key), key)
-        if header is None:
-            return None
-        try:
-            fields = header["page"]
-            page = CachedPage(
-                body=b"",
-                content_type=fields["content_type"],
-                etag=fields["etag"],
-                last_modified=fields["last_modified"],
-                fetched_at=float(fields["fetched_at"]),
-                max_age=None if fields["max_age"] is None else int(fields["max_age"]),
-                status=int(fields["status"]),
-                final_url=fields["final_url"],
-                sha256=header["sha256"],
-            )
-        except (KeyError, TypeError, ValueError):
-            return None
-        return (page, page.sha256) if isinstance(page.sha256, str) else None
+        page = None if header is None else _page_of(header, b"")
+        return (page, page.sha256) if page is not None and isinstance(page.sha256, str) else None
 
     def put_page(self, url: str, page: CachedPage) -> str | None:
         """Store ``page`` for ``url``, replacing any entry atomically; the body's sha256, ``None`` if not stored."""
