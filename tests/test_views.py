@@ -218,3 +218,14 @@ def test_a_page_digest_an_earlier_version_cached_is_fetched_again(
     cached = cache.get_page(url)
     assert cached is not None
     assert "json" in (cached.content_type or "")
+
+
+def test_a_view_of_an_html_page_remembers_which_index_listed_each_file(
+    index_server: IndexServer, wheel_cache: WheelCache, tmp_path: Path
+) -> None:
+    index_server.html_only()
+    _serve(index_server, wheel_cache, "1.0")
+    for offline in (False, True):  # built from the page, then read back from the view
+        with _client(index_server.url, tmp_path, offline=offline) as client:
+            (found,) = Finder(client, make_target("3.11", LINUX)).candidates("foo", SpecifierSet())
+            assert client.index_of(found.link) == index_server.url.rstrip("/") + "/"

@@ -781,8 +781,10 @@ class IndexClient:
                     api_version=parsed.api_version,
                 )
             if "json" in (page.content_type or "").lower():
-                return parse_json_page(page.body, url=base)
-            return parse_html_page(page.body, url=base, name=name)
+                parsed = parse_json_page(page.body, url=base)
+            else:
+                parsed = parse_html_page(page.body, url=base, name=name)
+        return replace(parsed, files=tuple(IndexedLink.of(f, index) for f in parsed.files))
 
     # -- views -------------------------------------------------------------------------------------------
 
