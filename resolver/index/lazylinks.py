@@ -3,8 +3,8 @@
 Why: an ML resolution reads about 100 project pages listing ~110,000 files (pydantic-core, aiohttp and numpy
 list thousands each), yet looks closely at the few versions its ranges allow. Building a validated, frozen
 ``FileLink`` for every entry was most of a check's CPU time. This sequence keeps the decoded JSON entries,
-answers ``filename(i)``, ``is_yanked(i)`` and ``requires_python(i)`` from them directly (all the finder
-needs to group files), and builds a link (with the same lenient rules as
+answers ``filename(i)`` and :meth:`LazyLinks.columns` (names, yanked flags, Requires-Python: all the finder
+needs to group files) from them directly, and builds a link (with the same lenient rules as
 :func:`resolver.index.simple.parse_json_page`) on first access, once.
 
 Two ways to keep the entries: ``compact=True`` (a page kept for the whole run) stores tuples of the fields a
@@ -109,8 +109,8 @@ class LazyLinks(Sequence[FileLink]):
         return self._extra[index - len(self._entries)].filename
 
     def columns(self) -> tuple[list[str], list[bool], list[str | None]]:
-        """Every file's name, yanked flag and Requires-Python (as :meth:`is_yanked` and :meth:`requires_python`
-        read them), in one pass: what a view is built from."""
+        """Every file's name, yanked flag and Requires-Python, as its link would hold them (by the rules of
+        :func:`json_file_link`), in one pass and without building links: what a view is built from."""
         yanked: list[bool] = []
         pythons: list[str | None] = []
         for entry in self._entries:
@@ -126,23 +126,6 @@ class LazyLinks(Sequence[FileLink]):
             [*yanked, *(f.is_yanked for f in extra)],
             [*pythons, *(f.requires_python for f in extra)],
         )
-
-    def _field(self, index: int, key: str, position: int) -> object:
-        entry = self._entries[index]
-        return entry.get(key) if isinstance(entry, dict) else entry[position]
-
-    def requires_python(self, index: int) -> str | None:
-        """File ``index``'s Requires-Python as its link would hold it, without building the link."""
-        if index >= len(self._entries):
-            return self._extra[index - len(self._entries)].requires_python
-        value = self._field(index, "requires-python", _REQUIRES_PYTHON)
-        return value if isinstance(value, str) and value else None
-
-    def is_yanked(self, index: int) -> bool:
-        """Whether file ``index`` is yanked, by the rules of :func:`json_file_link`, without building the link."""
-        if index >= len(self._entries):
-            return self._extra[index - len(self._entries)].is_yanked
-        return bool(self._field(index, "yanked", _YANKED))  # a non-empty reason, ``true``, or any other truthy value
 
     @overload
     def __getitem__(self, index: int) -> FileLink: ...
