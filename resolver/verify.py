@@ -226,10 +226,10 @@ def verify(
 
 def _at_floor(req: Req, source: CandidateSource) -> Req:
     """``req`` pinned to the lowest release in its range that the target can install: the user's floor."""
-    found = source.candidates(req.name, req.specifier, pinned=False)
-    if not found:
+    lowest = next(reversed(source.candidates(req.name, req.specifier, pinned=False)), None)  # newest first
+    if lowest is None:
         return req
-    floor = min(f.version for f in found)
+    floor = lowest.version
     return Req(name=req.name, specifier=SpecifierSet(f"=={floor}"), extras=req.extras, origin=req.origin)
 
 

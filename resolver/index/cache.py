@@ -244,14 +244,15 @@ class Cache:
         digest = hashlib.sha256(body).hexdigest()
         header = {**header, "size": len(body), "sha256": digest}
         encoded = json.dumps(header, sort_keys=True).encode("utf-8")
-        data = _MAGIC + _LENGTH.pack(len(encoded)) + encoded + body
+        head = _MAGIC + _LENGTH.pack(len(encoded)) + encoded  # the body is written after it, not copied to it
         temp: str | None = None
         try:
             self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".part")
             with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
+                handle.write(head)
+                handle.write(body)
             Path(temp).replace(path)
             temp = None
         except OSError as exc:

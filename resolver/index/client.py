@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import functools
 import hashlib
 import logging
 import os
@@ -769,8 +768,7 @@ class IndexClient:
                 # Links are built only for the files someone reads (see resolver.index.lazylinks), and the
                 # decoded page is dropped here, inside the slot, unless compact=False keeps its dicts.
                 parsed, entries = parse_json_page_entries(page.body, url=base)
-                wrap = functools.partial(IndexedLink.of, index_url=index)
-                files = LazyLinks(entries, url=base, wrap=wrap, extra=extra, compact=compact)
+                files = LazyLinks(entries, url=base, index_url=index, extra=extra, compact=compact)
                 del entries
                 return ProjectPage(
                     name=name,

@@ -27,13 +27,15 @@ import marshal
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, NamedTuple, overload
 
 from packaging.utils import BuildTag, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from resolver.index.lazylinks import LazyLinks
+from resolver.index.lazylinks import LazyLinks, link_from_source
 from resolver.index.simple import FileLink, IndexedLink, ProjectPage, parse_filename
+from resolver.lazyseq import LazyFiltered
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -80,7 +82,7 @@ class Release:
 
 
 #: Bumped whenever the view's shape or the rules that build it change: old views are then never read.
-VIEW_FORMAT = "relax-pins finder view 2"
+VIEW_FORMAT = "relax-pins finder view 3"
 
 _Row = tuple[object, ...]
 
@@ -101,7 +103,16 @@ def _row(link: FileLink) -> _Row:
     )
 
 
+def _row_of(files: Sequence[FileLink], index: int, source: Callable[[int], _Row | None] | None) -> _Row:
+    """What a view keeps of file ``index``: its page entry's plain values when the page has them (no link is
+    built), else the built link's fields."""
+    row = source(index) if source is not None else None
+    return row if row is not None else _row(files[index])
+
+
 def _link(row: _Row) -> FileLink:
+    if len(row) == 3:  # a page entry's plain values (LazyLinks.source): the link is made now, on first use
+        return link_from_source(row)  # type: ignore[arg-type]
     filename, url, hashes, requires_python, yanked, core_metadata, size, upload_time, index_url = row
     fields = {
         "filename": filename,
@@ -299,30 +310,36 @@ class Finder:
         self, name: str, specifier: SpecifierSet, *, allow_yanked_pin: bool = False
     ) -> tuple[Candidate, ...]:
         """Installable versions in ``specifier``, newest first, each with its best file for the target."""
+        return tuple(self.lazy_candidates(name, specifier, allow_yanked_pin=allow_yanked_pin))
+
+    def lazy_candidates(
+        self, name: str, specifier: SpecifierSet, *, allow_yanked_pin: bool = False
+    ) -> LazyFiltered[Version, Candidate]:
+        """:meth:`candidates`, each made only when read (:class:`~resolver.lazyseq.LazyFiltered`): a version's
+        best file is chosen and its link built then, so reading the first or the last costs one or a few."""
         project = canonicalize_name(name)
         groups = self._grouped(project) or {}
         prereleases = self._allow_prereleases or bool(specifier.prereleases)
         yanked_ok = allow_yanked_pin and _is_exact_pin(specifier)
-        found = []
-        for version in self._newest_first.get(project, ()):
-            if not specifier.contains(version, prereleases=prereleases):
-                continue
-            best = self._best(groups[version].files(), yanked_ok=yanked_ok)
-            if best is None:
-                continue
-            link = best.link
-            found.append(
-                Candidate(
-                    name=project,
-                    version=version,
-                    link=link,
-                    is_wheel=best.kind == "wheel",
-                    yanked=link.yanked,
-                    requires_python=best.requires_python,
-                    index_url=self._client.index_of(link),
-                )
-            )
-        return tuple(found)
+        versions = [v for v in self._newest_first.get(project, ()) if specifier.contains(v, prereleases=prereleases)]
+        return LazyFiltered(versions, partial(self._candidate, project, groups, yanked_ok))
+
+    def _candidate(
+        self, project: NormalizedName, groups: dict[Version, _Version], yanked_ok: bool, version: Version
+    ) -> Candidate | None:
+        best = self._best(groups[version].files(), yanked_ok=yanked_ok)
+        if best is None:
+            return None
+        link = best.link
+        return Candidate(
+            name=project,
+            version=version,
+            link=link,
+            is_wheel=best.kind == "wheel",
+            yanked=link.yanked,
+            requires_python=best.requires_python,
+            index_url=self._client.index_of(link),
+        )
 
     def prefetch(self, names: Iterable[str]) -> None:
         """Start reading these projects' views in the background."""
@@ -365,6 +382,7 @@ class Finder:
             return marshal.dumps((VIEW_FORMAT, None))
         files, project = page.files, canonicalize_name(page.name)
         names, yanked_flags, pythons = _columns(files)
+        source = files.source if isinstance(files, LazyLinks) else None
         parse = self._parser.file
         by_version: dict[str, list[tuple[int, str, BuildTag, int | None]]] = {}
         for index, filename in enumerate(names):
@@ -382,7 +400,7 @@ class Finder:
             all_yanked = all(yanked_flags[index] for index, *_ in found)
             reasons = [files[index].yanked or "" for index, *_ in found] if all_yanked else []
             usable = [
-                (kind, build, priority, yanked_flags[index], pythons[index], _row(files[index]))
+                (kind, build, priority, yanked_flags[index], pythons[index], _row_of(files, index, source))
                 for index, kind, build, priority in found
                 if priority is not None or kind == "sdist"
             ]

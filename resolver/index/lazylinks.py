@@ -11,17 +11,25 @@ Two ways to keep the entries: ``compact=True`` (a page kept for the whole run) s
 link reads, with repeated values shared, a fraction of the decoded dicts' memory; ``compact=False`` (a page
 read once to build a view and dropped) keeps the decoded dicts, which skips the per-field copying.
 
-PURE: values in, values out; the client supplies ``wrap`` to tag each link with its index.
+A file's link can also be carried as plain values (:meth:`LazyLinks.source`, made into the link by
+:func:`link_from_source`): a finder view stores those for the files a target can install, so building a view
+builds no link at all, and a link is made only for a candidate that is chosen.
+
+PURE: values in, values out; the client passes ``index_url`` to tag each link with its index.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from typing import overload
 
-from resolver.index.simple import FileLink, json_file_link
+from resolver.index.simple import FileLink, IndexedLink, json_file_link
 
-__all__ = ["LazyLinks"]
+__all__ = ["LazyLinks", "Source", "link_from_source"]
+
+#: A link as plain values: the page URL its relative URLs resolve against, the index that listed it (or
+#: ``None``), and the entry's fields in :data:`_FIELDS` order (``None`` for an absent key).
+Source = tuple[str, str | None, tuple[object, ...]]
 
 #: The PEP 691 file keys a link is built from (the others, such as provenance, are not read).
 _FIELDS = (
@@ -56,6 +64,16 @@ def _expand(key: str, value: object) -> object:
     return {"sha256": str(value)} if isinstance(value, _Sha256) else value
 
 
+def link_from_source(source: Source) -> FileLink:
+    """The link :meth:`LazyLinks.source` described, exactly as :class:`LazyLinks` would have built it."""
+    url, index_url, fields = source
+    entry = {key: _expand(key, value) for key, value in zip(_FIELDS, fields, strict=True) if value is not None}
+    made = json_file_link(entry, 0, url, [])
+    if made is None:
+        raise ValueError(f"not a file link: {entry!r}")
+    return made if index_url is None else IndexedLink.of(made, index_url)
+
+
 class _Sha256(str):
     """A ``hashes`` value that held only a sha256 (told apart from a plain string field)."""
 
@@ -65,14 +83,14 @@ class _Sha256(str):
 class LazyLinks(Sequence[FileLink]):
     """A read-only sequence of a page's files (then ``extra`` links), built on demand and cached."""
 
-    __slots__ = ("_built", "_entries", "_extra", "_names", "_url", "_wrap")
+    __slots__ = ("_built", "_entries", "_extra", "_index_url", "_names", "_url")
 
     def __init__(
         self,
         entries: Sequence[dict[str, object]],
         *,
         url: str,
-        wrap: Callable[[FileLink], FileLink] = lambda link: link,
+        index_url: str | None = None,
         extra: Sequence[FileLink] = (),
         compact: bool = True,
     ) -> None:
@@ -95,7 +113,7 @@ class LazyLinks(Sequence[FileLink]):
         self._entries = keep
         self._names = names
         self._url = url
-        self._wrap = wrap
+        self._index_url = index_url
         self._extra = tuple(extra)
         self._built: dict[int, FileLink] = {}
 
@@ -144,15 +162,23 @@ class LazyLinks(Sequence[FileLink]):
             return self._extra[index - len(self._entries)]
         link = self._built.get(index)
         if link is None:
-            entry = self._entries[index]
-            if not isinstance(entry, dict):
-                entry = {
-                    key: _expand(key, value) for key, value in zip(_FIELDS, entry, strict=True) if value is not None
-                }
-            made = json_file_link(entry, index, self._url, [])
-            assert made is not None  # entries that cannot make a link were dropped in __init__
-            link = self._built[index] = self._wrap(made)
+            link = self._built[index] = link_from_source(self._source(index))
         return link
+
+    def source(self, index: int) -> Source | None:
+        """File ``index``'s link as plain values (:data:`Source`), without building it; ``None`` for a link
+        passed in as ``extra``, which has no entry."""
+        if not 0 <= index < len(self._entries):
+            return None
+        return self._source(index)
+
+    def _source(self, index: int) -> Source:
+        entry = self._entries[index]
+        if isinstance(entry, dict):
+            fields = tuple(entry.get(key) for key in _FIELDS)
+        else:
+            fields = tuple(_expand(key, value) for key, value in zip(_FIELDS, entry, strict=True))
+        return (self._url, self._index_url, fields)
 
     def __iter__(self) -> Iterator[FileLink]:
         for index in range(len(self)):

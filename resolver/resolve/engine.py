@@ -135,12 +135,13 @@ def _fix_for(
         combined &= cause.requirement.specifier
     req = direct.requirement
     found = source.candidates(req.name, combined, pinned=False)
-    if not found:
+    newest = next(iter(found), None)
+    if newest is None:
         return []
     where = req.origin
     if mode is Mode.LOWEST:
-        return [f"raise the lower bound at {where} to {req.identifier}>={min(f.version for f in found)}"]
-    best = found[0].version
+        return [f"raise the lower bound at {where} to {req.identifier}>={next(reversed(found)).version}"]
+    best = newest.version
     release = (*best.release, 0)
     upper = f"{release[0]}.{release[1] + 1}.0"
     return [f"change {where} to {req.identifier}>={best.base_version},<{upper}"]

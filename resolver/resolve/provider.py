@@ -66,7 +66,8 @@ class CandidateSource(Protocol):
     """Where candidates and their dependencies come from (the index, in production)."""
 
     def candidates(self, name: NormalizedName, specifier: SpecifierSet, *, pinned: bool) -> Sequence[Found]:
-        """Releases of ``name`` in ``specifier`` usable on the target, newest first."""
+        """Releases of ``name`` in ``specifier`` usable on the target, newest first (read from the front, or
+        from the back with ``reversed``: the sequence may make its items only as they are read)."""
 
     def requires_dist(self, found: Found) -> tuple[str, ...] | None:
         """The release's Requires-Dist strings; ``None`` when they cannot be known without a build."""
@@ -180,12 +181,20 @@ class Provider(AbstractProvider[Req, ResolvedCandidate, str]):
             specifier &= req.specifier
         pinned = any(spec.operator in {"==", "==="} for spec in specifier)
         bad = {c.version for c in incompatibilities[identifier]}
-        found = [f for f in self.source.candidates(name, specifier, pinned=pinned) if f.version not in bad]
-        if self.mode is Mode.LOWEST and identifier in self.direct:
-            found.reverse()
-        if found:
-            self.source.prefetch_dependencies(found[:1])
-        return [ResolvedCandidate(found=f, extras=extras) for f in found]
+        found = self.source.candidates(name, specifier, pinned=pinned)
+        oldest_first = self.mode is Mode.LOWEST and identifier in self.direct
+
+        def matches() -> Iterator[ResolvedCandidate]:
+            # Lazy: resolvelib reads the first candidate or few, and a source may make each only when read.
+            for f in reversed(found) if oldest_first else found:
+                if f.version not in bad:
+                    yield ResolvedCandidate(found=f, extras=extras)
+
+        first = next(matches(), None)
+        if first is None:
+            return []
+        self.source.prefetch_dependencies([first.found])
+        return matches
 
     def is_satisfied_by(self, requirement: Req, candidate: ResolvedCandidate) -> bool:
         """Whether the candidate's version is in the requirement's range (pre-releases allowed once chosen).

@@ -19,9 +19,21 @@ from resolver.resolve.provider import Found
 
 if TYPE_CHECKING:
     from resolver.index.client import IndexClient
-    from resolver.index.finder import Finder
+    from resolver.index.finder import Candidate, Finder
 
 __all__ = ["IndexSource"]
+
+
+def _found(candidate: Candidate) -> Found:
+    link = candidate.link
+    return Found(
+        name=candidate.name,
+        version=candidate.version,
+        handle=link,
+        filename=link.filename,
+        index_url=candidate.index_url,
+        is_wheel=candidate.is_wheel,
+    )
 
 
 @dataclass(slots=True)
@@ -30,25 +42,18 @@ class IndexSource:
 
     finder: Finder
     client: IndexClient
-    _candidates: dict[tuple[str, str, bool], tuple[Found, ...]] = field(default_factory=dict)
+    _candidates: dict[tuple[str, str, bool], Sequence[Found]] = field(default_factory=dict)
     _requires: dict[str, tuple[str, ...] | None] = field(default_factory=dict)
 
     def candidates(self, name: NormalizedName, specifier: SpecifierSet, *, pinned: bool) -> Sequence[Found]:
         """Releases in range usable on the target, newest first (a yanked one only for an exact pin)."""
         key = (name, str(specifier), pinned)
-        if key not in self._candidates:
-            self._candidates[key] = tuple(
-                Found(
-                    name=c.name,
-                    version=c.version,
-                    handle=c.link,
-                    filename=c.link.filename,
-                    index_url=c.index_url,
-                    is_wheel=c.is_wheel,
-                )
-                for c in self.finder.candidates(name, specifier, allow_yanked_pin=pinned)
+        found = self._candidates.get(key)
+        if found is None:
+            found = self._candidates[key] = self.finder.lazy_candidates(name, specifier, allow_yanked_pin=pinned).map(
+                _found
             )
-        return self._candidates[key]
+        return found
 
     def requires_dist(self, found: Found) -> tuple[str, ...] | None:
         """Requires-Dist of the release's file, ``None`` when only a build could tell."""
