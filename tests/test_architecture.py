@@ -47,7 +47,7 @@ def _top(name: str) -> str:
 ALLOWED_THIRD_PARTY = {
     "resolver.core": {"packaging", "tomlkit"},
     "resolver.writers": {"packaging", "tomli_w"},
-    "resolver.index.client": {"packaging", "httpx"},
+    "resolver.index.client": {"packaging", "httpx", "httpcore"},  # httpcore: httpx's transport (shared host lookups)
     "resolver.index": {"packaging"},
     "resolver.index.settings": {"pip"},  # pip's default index is read from pip at run time, never written here
     "resolver.resolve": {"packaging", "resolvelib"},

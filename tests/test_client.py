@@ -23,6 +23,7 @@ from resolver.index.settings import IndexSettings
 from tests.indexserver import fixtures
 from tests.indexserver.model import JSON_V1, IndexFile, Project, dist, render_project_json, write_static_index
 from tests.indexserver.server import IndexServer
+from tests.scenario import Rel, publish
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -585,3 +586,35 @@ def test_prefetch_runs_in_parallel(index_server: IndexServer, wheel_cache: Wheel
     assert all(m is not None for m in metadata)
     assert elapsed < 1.6, elapsed  # serial would be 16 * 0.3 = 4.8 s
     assert len(index_server.requests("/simple/*")) == 8
+
+
+# -- host lookups -------------------------------------------------------------------------------------------
+
+
+def test_connections_share_one_lookup_per_host_and_try_every_address(
+    index_server: IndexServer, wheel_cache: WheelCache, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    names = [f"p{i}" for i in range(12)]
+    publish(index_server, wheel_cache, {name: [Rel("1.0")] for name in names})
+    real = socket.getaddrinfo
+    lookups: list[str] = []
+
+    def getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        if host == "index.invalid":
+            lookups.append(host)
+            # An address that refuses first (as an IPv6 answer can where the server listens on IPv4 only),
+            # then the loopback index.
+            return [
+                (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.2", port)),
+                *real("127.0.0.1", port, *args, **kwargs),
+            ]
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    url = index_server.url.replace("127.0.0.1", "index.invalid")
+    with make_client(url, max_connections=8) as client:
+        client.prefetch_projects(names)
+        pages = [client.project(name) for name in names]
+    assert all(page is not None and len(page.files) == 1 for page in pages)
+    assert len(index_server.requests("/simple/p*/")) == len(names)  # eight connections or so, in parallel
+    assert lookups == ["index.invalid"]
