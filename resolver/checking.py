@@ -170,9 +170,10 @@ def check_files(
     cache = open_cache(options)
     try:
         with open_client(settings, options, cache) as client:
+            finder = Finder(client, target, allow_prereleases=pre)
+            finder.offload_views()  # first: it forks only while this process has one thread
             if on_client is not None:
                 on_client(client)
-            finder = Finder(client, target, allow_prereleases=pre)
             finder.warm_up()
             source = IndexSource(finder=finder, client=client)
             verification = verify(directs, finder=finder, source=source, target=target, allow_prereleases=pre)

@@ -26,6 +26,18 @@ class RelaxPinsError(Exception):
     #: The process exit code the CLI maps this error to.
     exit_code: int = 2
 
+    def __reduce__(self) -> tuple[object, ...]:
+        """Pickle by fields, not by ``__init__`` arguments (the subclasses' keyword-only fields would be lost):
+        an error raised in the index worker process is raised again, whole, in the parent."""
+        return (_restore, (type(self), self.args, dict(self.__dict__)))
+
+
+def _restore(cls: type[RelaxPinsError], args: tuple[object, ...], state: dict[str, object]) -> RelaxPinsError:
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
 
 class InputError(RelaxPinsError, ValueError):
     """Input that relax-pins cannot use: it points at the place and says what is wrong.

@@ -192,6 +192,10 @@ class Cache:
         found = self._read(self._path("views", key), key)
         return None if found is None else found[1]
 
+    def has_view(self, key: str) -> bool:
+        """Whether a view is stored under ``key`` (not read, so not checked: :meth:`get_view` is)."""
+        return self._path("views", key).is_file()
+
     def put_view(self, key: str, data: bytes) -> None:
         """Store ``data`` under ``key``, replacing any entry atomically."""
         self._write(self._path("views", key), {"key": key}, data)

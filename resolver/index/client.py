@@ -86,6 +86,7 @@ from resolver.index.simple import (
     parse_json_page,
     parse_json_page_entries,
 )
+from resolver.index.worker import Worker, WorkerGone, default_count, start
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Generator, Iterable, Sequence
@@ -164,6 +165,7 @@ class ClientStats:
     range_requests: int = 0
     whole_downloads: int = 0
     retries: int = 0
+    worker_views: int = 0  # views a worker process built (offload_views)
 
 
 class _Fallback(Exception):
@@ -405,6 +407,7 @@ class IndexClient:
         self._lock = threading.Lock()
         self._http: httpx.Client | None = None
         self._closed = False
+        self._closing = False
         # Eight threads, not more: parsing and view building hold the GIL, and more threads only queued on it
         # (a cold ml.txt check: 2.6-2.7 s with 16 threads, 2.3-2.5 s with 4 to 8, user and system time both lower).
         workers = min(self._max_connections, 8)
@@ -418,7 +421,12 @@ class IndexClient:
         self._views: dict[str, Future[bytes]] = {}
         self._page_bodies: dict[str, str] = {}  # page URL -> sha256 of the cached body this run read, or "404"
         self._metadata_misses: dict[str, int] = {}
+        # The forked view worker (offload_views): which reader it builds for, and (in the child) the build.
+        self._workers: list[Worker] = []
         self._addresses: dict[tuple[str, int], tuple[str, ...]] = {}  # host lookups (_look_up_once)
+        self._worker_reader: str | None = None
+        self._worker_build: Callable[[ProjectPage | None], bytes] | None = None
+        self._worker_sent = ClientStats()  # in the child: the counters already passed to the parent
 
     # -- the public surface ------------------------------------------------------------------------------
 
@@ -441,13 +449,72 @@ class IndexClient:
         ``best_across_indexes``, local indexes, ``--refresh`` or no cache, it is computed every run.
         """
         key = canonicalize_name(name)
+        future = self._view_from_worker(key, reader, build)
+        if future is not None and not future.done():
+            for worker in self._workers:
+                worker.hurry(f"{reader}\n{key}")
         return self._once(self._views, f"{reader}\n{key}", lambda: self._load_view(key, reader, build))
 
     def prefetch_views(self, names: Iterable[str], reader: str, build: Callable[[ProjectPage | None], bytes]) -> None:
         """Start :meth:`project_view` for these projects in the background."""
         for name in names:
-            key = canonicalize_name(name)
-            self._submit(self._views, f"{reader}\n{key}", partial(self._load_view, key, reader, build))
+            self.prefetch_view(name, reader, build)
+        if self._workers and self._http is None:
+            # The workers fetch these pages; this process only waits for their views, and meanwhile loads the
+            # network stack its own first requests (metadata) will need, rather than in the middle of them.
+            with contextlib.suppress(RuntimeError):
+                self._pool.submit(self._client)
+
+    def prefetch_view(
+        self, name: str, reader: str, build: Callable[[ProjectPage | None], bytes]
+    ) -> Future[bytes] | None:
+        """Start :meth:`project_view` for one project in the background; its future (``None`` once closed)."""
+        key = canonicalize_name(name)
+        future = self._view_from_worker(key, reader, build)
+        if future is None:
+            future = self._submit(self._views, f"{reader}\n{key}", partial(self._load_view, key, reader, build))
+        return future
+
+    def offload_views(self, reader: str, build: Callable[[ProjectPage | None], bytes]) -> bool:
+        """From now on, build ``reader``'s views in a forked worker process (:mod:`resolver.index.worker`).
+
+        Call it before anything else starts a thread: the fork happens here, and only while this process has
+        one thread, on Linux, with the network allowed, and unless ``RELAX_PINS_WORKER=0``; the answer says
+        whether it did. The worker fetches, decodes and caches the pages and sends back only the views; the
+        results are the same either way, and whatever the worker cannot answer is done here.
+        """
+        if self._workers or self._offline or self._http is not None or self._closed:
+            return False
+        self._worker_reader, self._worker_build = reader, build
+        self._workers = start(
+            self._serve_view,
+            hurry=self._hurry_view,
+            count=default_count(),
+            counts=self._worker_counts,
+            finish=self._finish_worker,
+            on_counts=self._add_counts,
+        )
+        if not self._workers:
+            self._worker_reader = self._worker_build = None
+            return False
+        return True
+
+    @property
+    def offloading(self) -> bool:
+        """Whether views are being built in worker processes (:meth:`offload_views`)."""
+        return any(worker.alive for worker in self._workers)
+
+    def views_ready(self, names: Iterable[str], reader: str) -> bool:
+        """Whether :meth:`project_view` would answer every one of ``names`` from the cache without a request."""
+        cache = self._cache
+        if cache is None:
+            return False
+        for name in names:
+            urls = self._page_urls(canonicalize_name(name))
+            identity = None if urls is None else self._cached_identity(urls)
+            if identity is None or not cache.has_view(f"{reader}\n{identity}"):
+                return False
+        return True
 
     def recall(self, key: str) -> bytes | None:
         """What :meth:`note` stored under ``key`` in an earlier run; ``None`` without a cache or with --refresh."""
@@ -469,14 +536,22 @@ class IndexClient:
     def prefetch_metadata(self, links: Iterable[FileLink]) -> None:
         """Start fetching these files' metadata in the background."""
         for link in links:
-            self._submit(self._metadata, link.url, partial(self._load_metadata, link))
+            self.prefetch_one_metadata(link)
+
+    def prefetch_one_metadata(self, link: FileLink) -> Future[CoreMetadata | None] | None:
+        """Start fetching one file's metadata in the background; its future (``None`` once closed)."""
+        return self._submit(self._metadata, link.url, partial(self._load_metadata, link))
 
     def index_of(self, link: FileLink) -> str:
         """The redacted index (or find-links location) that listed ``link``, ``""`` when unknown."""
         return link.index_url if isinstance(link, IndexedLink) else ""
 
     def close(self) -> None:
-        """Wait for running prefetches, drop queued ones, close the connections."""
+        """Wait for running prefetches, drop queued ones, close the connections (and end the worker)."""
+        with self._lock:
+            self._closing = True
+        for worker in self._workers:
+            worker.close()
         self._pool.shutdown(wait=True, cancel_futures=True)
         with self._lock:
             self._closed = True
@@ -537,6 +612,100 @@ class IndexClient:
                 future.set_result(load())
             except BaseException as exc:  # noqa: BLE001 - kept in the future: whoever asks gets it raised
                 future.set_exception(exc)
+
+    # -- the view worker ---------------------------------------------------------------------------------
+
+    def _view_from_worker(
+        self, name: NormalizedName, reader: str, build: Callable[[ProjectPage | None], bytes]
+    ) -> Future[bytes] | None:
+        """The view's future, asked of the worker if it builds this reader's views; ``None`` when it does not.
+
+        The memo's future is marked running, so no caller claims it; it is settled by the worker's answer,
+        or by a load here when the worker is gone.
+        """
+        if reader != self._worker_reader:
+            return None
+        worker = min((w for w in self._workers if w.alive), key=lambda w: w.outstanding, default=None)
+        if worker is None:
+            return None
+        key = f"{reader}\n{name}"
+        with self._lock:
+            future = self._views.get(key)
+            if future is not None:
+                return future
+            future = self._views[key] = Future()
+            future.set_running_or_notify_cancel()
+        worker.submit(key).add_done_callback(
+            partial(self._settle_view, future, partial(self._load_view, name, reader, build))
+        )
+        return future
+
+    def _settle_view(self, future: Future[bytes], load: Callable[[], bytes], answer: Future[bytes]) -> None:
+        exc = answer.exception()
+        if exc is None:
+            self._count(worker_views=1)
+            future.set_result(answer.result())
+        elif not isinstance(exc, WorkerGone):
+            future.set_exception(exc)
+        elif self._closing:
+            future.set_exception(RuntimeError("the index client is closed"))
+        else:
+            logger.debug("the worker did not answer (%s); building the view here", exc)
+            try:
+                self._pool.submit(self._run_into, future, load)
+            except RuntimeError as closed:  # the pool was shut down by a concurrent close()
+                future.set_exception(closed)
+
+    @staticmethod
+    def _run_into(future: Future[T], load: Callable[[], T]) -> None:
+        try:
+            future.set_result(load())
+        except BaseException as exc:  # noqa: BLE001 - kept in the future: whoever asks gets it raised
+            future.set_exception(exc)
+
+    def _serve_view(self, key: str) -> Future[bytes]:
+        """In the worker: start building the view ``key`` (``reader\nname``) names."""
+        reader, _, name = key.partition("\n")
+        build = self._worker_build
+        future = None
+        if reader == self._worker_reader and build is not None:
+            future = self._submit(self._views, key, partial(self._load_view, canonicalize_name(name), reader, build))
+        if future is None:
+            future = Future()
+            future.set_exception(WorkerGone(f"the worker does not build {reader!r} views"))
+        return future
+
+    def _hurry_view(self, key: str) -> None:
+        """In the worker: the parent waits for ``key``; if its load is still queued, start it in a thread of
+        its own now (the queued entry then finds it claimed and does nothing)."""
+        reader, _, name = key.partition("\n")
+        build = self._worker_build
+        with self._lock:
+            future = self._views.get(key)
+            run = future is not None and build is not None and self._claim(future)
+        if run:
+            assert future is not None and build is not None
+            load = partial(self._load_view, canonicalize_name(name), reader, build)
+            threading.Thread(target=self._run_into, args=(future, load), name="relax-pins-hurried", daemon=True).start()
+
+    def _finish_worker(self) -> None:
+        """In the worker, once the parent is done: finish running loads, drop queued ones, close connections."""
+        self.close()
+
+    def _worker_counts(self) -> dict[str, int]:
+        """In the worker: the counters gained since the last answer."""
+        with self._lock:
+            now, sent = self.stats, self._worker_sent
+            delta = {
+                f: getattr(now, f) - getattr(sent, f)
+                for f in ClientStats.__slots__
+                if getattr(now, f) != getattr(sent, f)
+            }
+            self._worker_sent = replace(now)
+        return delta
+
+    def _add_counts(self, counts: dict[str, int]) -> None:
+        self._count(**{name: amount for name, amount in counts.items() if name in ClientStats.__slots__})
 
     def _count(self, **amounts: int) -> None:
         with self._lock:
