@@ -51,7 +51,7 @@ if TYPE_CHECKING:
     from resolver.index.finder import Release
     from resolver.index.simple import FileLink
     from resolver.pipeline import RelaxResult
-    from resolver.resolve.provider import Found
+    from resolver.resolve.provider import Found, LookAhead
 
 __all__ = [
     "TORCH_FAMILY",
@@ -161,6 +161,10 @@ class _Routed:
     def prefetch_dependencies(self, found: Iterable[Found]) -> None:
         for item in found:
             self.source_for(item.name).prefetch_dependencies([item])
+
+    def look_ahead(self, requirements: Iterable[Req], guide: LookAhead) -> None:
+        for requirement in requirements:
+            self.source_for(requirement.name).look_ahead([requirement], guide)
 
     def releases(self, name: str) -> Sequence[Release] | None:
         return self.source_for(canonicalize_name(name)).finder.releases(name)

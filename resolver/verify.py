@@ -21,7 +21,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
 from resolver.core.model import Direct, Finding, Severity
-from resolver.resolve.engine import resolve
+from resolver.resolve.engine import look_ahead, resolve
 from resolver.resolve.model import Conflict, Mode, Origin, Req, Resolution
 
 if TYPE_CHECKING:
@@ -166,6 +166,18 @@ def verify(
     provided = frozenset(d.name for d in requirements if d.url is not None)
     env = dict(target.markers)
     source.prefetch(d.name for d in requirements if d.url is None and d.unchecked is None)
+    look_ahead(
+        [
+            _req(d)
+            for d in requirements
+            if d.url is None
+            and d.unchecked is None
+            and not d.constraint
+            and (d.marker is None or d.marker.evaluate({**env, "extra": ""}))
+        ],
+        source=source,
+        markers=env,
+    )
     for index, direct in enumerate(requirements):
         if direct.marker is not None and not direct.marker.evaluate({**env, "extra": ""}):
             codes[index] = []
@@ -179,15 +191,7 @@ def verify(
         findings.extend(mine)
         codes[index] = [f.code for f in mine]
 
-    reqs = [
-        Req(
-            name=d.name,
-            specifier=d.specifier,
-            extras=d.extras,
-            origin=Origin(path=d.path, line=d.line),
-        )
-        for _, d in resolvable
-    ]
+    reqs = [_req(d) for _, d in resolvable]
     outcomes = {}
     for mode in (Mode.HIGHEST, Mode.LOWEST):
         asked = reqs if mode is Mode.HIGHEST else [_at_floor(r, source) for r in reqs]
@@ -222,6 +226,15 @@ def verify(
         for index, direct in enumerate(requirements)
     )
     return Verification(rows=rows, findings=tuple(findings), highest=highest, lowest=lowest)
+
+
+def _req(direct: Direct) -> Req:
+    return Req(
+        name=direct.name,
+        specifier=direct.specifier,
+        extras=direct.extras,
+        origin=Origin(path=direct.path, line=direct.line),
+    )
 
 
 def _at_floor(req: Req, source: CandidateSource) -> Req:

@@ -1,5 +1,5 @@
-"""The warm-cache test that decides whether to fork workers (IndexClient.views_ready), against the loopback
-index."""
+"""Fetching ahead of the resolver, against the loopback index: the look-ahead walk (resolver.resolve.source)
+and the warm-cache test that decides whether to fork workers (IndexClient.views_ready)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from packaging.specifiers import SpecifierSet
+from packaging.utils import canonicalize_name
 
 from resolver.core.target import make_target
 from resolver.index.cache import Cache
 from resolver.index.client import IndexClient
 from resolver.index.finder import Finder
 from resolver.index.settings import IndexSettings
+from resolver.resolve.model import Req
+from resolver.resolve.provider import Provider
+from resolver.resolve.source import IndexSource
 from tests.indexserver import fixtures
 from tests.scenario import Rel, publish
 
@@ -53,6 +57,34 @@ def _wait_for(condition: Any, seconds: float = 10.0) -> bool:
             return True
         time.sleep(0.02)
     return False
+
+
+def test_the_walk_fetches_the_likely_tree_and_nothing_the_target_excludes(
+    index_server: IndexServer, wheel_cache: WheelCache
+) -> None:
+    publish(index_server, wheel_cache, CHAIN)
+    with _client(index_server.url) as client:
+        finder = Finder(client, TARGET)
+        source = IndexSource(finder=finder, client=client, walk=True)
+        source.look_ahead([Req(name=canonicalize_name("app"))], Provider(source=source, markers=TARGET.markers))
+        # Two levels below app, reached with nobody resolving: app's metadata names lib, lib 2.0's names leaf.
+        assert _wait_for(lambda: _asked(index_server, "leaf-1.0")), [r.path for r in index_server.log]
+    for name in ("winonly", "extra-only", "other", "lib-1.0"):  # a false marker, an extra nobody asked for,
+        assert not _asked(index_server, name), name  # and the dependency of a release the resolver won't pick
+
+
+def test_without_workers_the_walk_only_reads_the_first_views(
+    index_server: IndexServer, wheel_cache: WheelCache
+) -> None:
+    publish(index_server, wheel_cache, CHAIN)
+    with _client(index_server.url) as client:
+        source = IndexSource(finder=Finder(client, TARGET), client=client)  # walk=None: follows the client
+        assert not client.offloading
+        source.look_ahead([Req(name=canonicalize_name("app"))], Provider(source=source, markers=TARGET.markers))
+        assert _wait_for(lambda: bool(index_server.requests("/simple/app/")))
+    time.sleep(0.2)
+    assert not _asked(index_server, "app-1.0")  # no metadata fetched ahead, so no second level either
+    assert not _asked(index_server, "lib")
 
 
 def test_views_ready_is_true_only_when_every_view_would_come_from_the_cache(

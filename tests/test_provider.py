@@ -12,7 +12,7 @@ from resolvelib.structs import RequirementInformation
 
 from resolver.resolve.engine import resolve
 from resolver.resolve.model import Mode, Origin, Req
-from resolver.resolve.provider import Found, Provider, ResolvedCandidate
+from resolver.resolve.provider import Found, LookAhead, Provider, ResolvedCandidate
 
 
 @dataclass
@@ -37,6 +37,9 @@ class DictSource:
 
     def prefetch_dependencies(self, found: Iterable[Found]) -> None:
         pass
+
+    def look_ahead(self, requirements: Iterable[Req], guide: LookAhead) -> None:
+        self.prefetch(r.name for r in requirements)
 
 
 def req(text: str, path: str = "requirements.txt", line: int = 1) -> Req:
@@ -157,3 +160,35 @@ def test_is_satisfied_by_allows_a_chosen_prerelease() -> None:
     cand = ResolvedCandidate(found=Found(name=canonicalize_name("x"), version=Version("2.0rc1"), handle=1))
     assert provider.is_satisfied_by(req("x>=1"), cand)
     assert not provider.is_satisfied_by(req("x<2"), cand)
+
+
+# -- the look-ahead guide: the provider's choices without its side effects -----------------------------------
+
+
+def test_pick_is_what_find_matches_offers_first() -> None:
+    source = DictSource({"app": {"1.0": [], "1.5": [], "2.0": []}})
+    found = source.candidates(canonicalize_name("app"), SpecifierSet(">=1"), pinned=False)
+    newest = Provider(source=source, markers=MARKERS, direct=frozenset({"app"}))
+    lowest = Provider(source=source, markers=MARKERS, direct=frozenset({"app"}), mode=Mode.LOWEST)
+    transitive = Provider(source=source, markers=MARKERS, mode=Mode.LOWEST)
+    for provider in (newest, lowest, transitive):
+        matches = provider.find_matches("app", {"app": iter([req("app>=1")])}, {"app": iter([])})
+        first = next(iter(matches() if callable(matches) else matches))
+        picked = provider.pick(req("app>=1"), found)
+        assert picked is not None and picked.version == first.version
+    assert [str(p.pick(req("app>=1"), found).version) for p in (newest, lowest, transitive)] == ["2.0", "1.0", "2.0"]  # type: ignore[union-attr]
+    assert newest.pick(req("app>=1"), []) is None
+    provided = Provider(source=source, markers=MARKERS, provided=frozenset({"app"}))
+    assert provided.pick(req("app>=1"), found) is None  # a direct reference: nothing to fetch
+
+
+def test_requirements_of_applies_markers_and_extras_and_records_nothing() -> None:
+    source = DictSource({})
+    provider = Provider(source=source, markers=MARKERS)
+    raw = ["numpy>=1.26", 'pywin32; sys_platform == "win32"', 'accelerate>=0.26; extra == "torch"', "not a req!!"]
+    found = Found(name=canonicalize_name("transformers"), version=Version("4.37.2"), handle=("transformers", "4.37.2"))
+    plain = provider.requirements_of(req("transformers"), found, raw)
+    assert [str(r) for r in plain] == ["numpy>=1.26"]
+    extra = provider.requirements_of(req("transformers[torch]"), found, raw)
+    assert [str(r) for r in extra] == ["transformers==4.37.2", "accelerate>=0.26"]
+    assert provider.invalid == [] and provider.dynamic == set() and source.asked_dependencies == []

@@ -17,7 +17,7 @@ from resolvelib import BaseReporter, ResolutionImpossible, ResolutionTooDeep, Re
 from resolver.resolve.model import Conflict, ConflictCause, Mode, Pin, Req, Resolution
 from resolver.resolve.provider import CandidateSource, Provider, ResolvedCandidate
 
-__all__ = ["MAX_ROUNDS", "Outcome", "resolve"]
+__all__ = ["MAX_ROUNDS", "Outcome", "look_ahead", "resolve"]
 
 #: resolvelib's round limit: enough for torch-scale sets, small enough to fail in seconds, not hours.
 MAX_ROUNDS = 20_000
@@ -30,6 +30,12 @@ class Outcome:
     resolution: Resolution | None
     conflict: Conflict | None
     invalid: tuple[tuple[str, str], ...] = ()
+
+
+def look_ahead(requirements: Sequence[Req], *, source: CandidateSource, markers: Mapping[str, str]) -> None:
+    """Start fetching what resolving ``requirements`` at their newest will read (the source walks ahead in
+    the background; see :mod:`resolver.resolve.source`), so the resolution that follows waits less."""
+    source.look_ahead(requirements, Provider(source=source, markers=markers))
 
 
 def resolve(
@@ -46,7 +52,7 @@ def resolve(
     provider = Provider(
         source=source, markers=markers, direct=direct, mode=mode, constraints=constraints or {}, provided=provided
     )
-    source.prefetch(r.name for r in requirements)
+    source.look_ahead(requirements, provider)
     resolver: Resolver[Req, ResolvedCandidate, str] = Resolver(provider, BaseReporter())
     try:
         result = resolver.resolve(requirements, max_rounds=MAX_ROUNDS)

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from resolvelib.providers import Preference
     from resolvelib.structs import Matches, RequirementInformation
 
-__all__ = ["FRAMEWORK", "CandidateSource", "Found", "Provider", "ResolvedCandidate"]
+__all__ = ["FRAMEWORK", "CandidateSource", "Found", "LookAhead", "Provider", "ResolvedCandidate"]
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +77,19 @@ class CandidateSource(Protocol):
 
     def prefetch_dependencies(self, found: Iterable[Found]) -> None:
         """Hint: the dependencies of these releases will be asked for soon."""
+
+    def look_ahead(self, requirements: Iterable[Req], guide: LookAhead) -> None:
+        """Hint: these requirements will be resolved; fetch ahead along the releases ``guide`` would pick."""
+
+
+class LookAhead(Protocol):
+    """What a source needs to fetch ahead of the resolver: the provider's choices, without its side effects."""
+
+    def pick(self, requirement: Req, found: Sequence[Found]) -> Found | None:
+        """The release the resolver would most likely pin for ``requirement`` among ``found``."""
+
+    def requirements_of(self, requirement: Req, found: Found, requires_dist: Sequence[str]) -> list[Req]:
+        """What pinning ``found`` for ``requirement`` would require on the target."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -182,7 +195,7 @@ class Provider(AbstractProvider[Req, ResolvedCandidate, str]):
         pinned = any(spec.operator in {"==", "==="} for spec in specifier)
         bad = {c.version for c in incompatibilities[identifier]}
         found = self.source.candidates(name, specifier, pinned=pinned)
-        oldest_first = self.mode is Mode.LOWEST and identifier in self.direct
+        oldest_first = self._oldest_first(identifier)
 
         def matches() -> Iterator[ResolvedCandidate]:
             # Lazy: resolvelib reads the first candidate or few, and a source may make each only when read.
@@ -195,6 +208,21 @@ class Provider(AbstractProvider[Req, ResolvedCandidate, str]):
             return []
         self.source.prefetch_dependencies([first.found])
         return matches
+
+    def _oldest_first(self, identifier: str) -> bool:
+        return self.mode is Mode.LOWEST and identifier in self.direct
+
+    def pick(self, requirement: Req, found: Sequence[Found]) -> Found | None:
+        """:class:`LookAhead`: the first candidate :meth:`find_matches` would offer (no state is touched)."""
+        if requirement.name in self.provided:
+            return None
+        return next(reversed(found) if self._oldest_first(requirement.identifier) else iter(found), None)
+
+    def requirements_of(self, requirement: Req, found: Found, requires_dist: Sequence[str]) -> list[Req]:
+        """:class:`LookAhead`: what :meth:`get_dependencies` would return for ``found`` with the requirement's
+        extras, without recording invalid strings or prefetching."""
+        candidate = ResolvedCandidate(found=found, extras=requirement.extras)
+        return self._requirements(candidate, requires_dist, invalid=None)
 
     def is_satisfied_by(self, requirement: Req, candidate: ResolvedCandidate) -> bool:
         """Whether the candidate's version is in the requirement's range (pre-releases allowed once chosen).
@@ -226,6 +254,19 @@ class Provider(AbstractProvider[Req, ResolvedCandidate, str]):
         """The candidate's requirements for this target; an extras candidate also requires its base."""
         if candidate.found.handle is None:
             return []
+        raw = self.source.requires_dist(candidate.found)
+        if raw is None:
+            self.dynamic.add(candidate.name)
+            raw = ()
+        deps = self._requirements(candidate, raw, invalid=self.invalid)
+        self.source.look_ahead(deps, self)
+        return deps
+
+    def _requirements(
+        self, candidate: ResolvedCandidate, raw: Sequence[str], *, invalid: list[tuple[str, str]] | None
+    ) -> list[Req]:
+        """The Requires-Dist strings that apply to the candidate on the target, as requirements; strings that
+        do not parse are added to ``invalid`` (when given)."""
         parent = f"{candidate.name} {candidate.version}"
         deps: list[Req] = []
         if candidate.extras:
@@ -236,17 +277,14 @@ class Provider(AbstractProvider[Req, ResolvedCandidate, str]):
                     origin=Origin(parent=parent),
                 )
             )
-        raw = self.source.requires_dist(candidate.found)
-        if raw is None:
-            self.dynamic.add(candidate.name)
-            raw = ()
         extras = sorted(candidate.extras) or [""]
         for text in raw:
             if not candidate.extras and _EXTRA_ONLY.search(text):
                 continue  # `...; extra == "x"` and no extra was asked for: its marker is false, whatever else
             parsed = _requirement(text)
             if parsed is None:
-                self.invalid.append((parent, text))
+                if invalid is not None:
+                    invalid.append((parent, text))
                 continue
             if parsed.marker is not None and not any(self._marker_holds(parsed, text, e) for e in extras):
                 continue
@@ -260,5 +298,4 @@ class Provider(AbstractProvider[Req, ResolvedCandidate, str]):
                     origin=Origin(parent=parent),
                 )
             )
-        self.source.prefetch(d.name for d in deps)
         return deps
