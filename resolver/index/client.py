@@ -86,7 +86,7 @@ from resolver.index.simple import (
     parse_json_page,
     parse_json_page_entries,
 )
-from resolver.index.worker import Worker, WorkerGone, default_count, start
+from resolver.index.worker import Worker, WorkerGone, can_fork, default_count, start
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Generator, Iterable, Sequence
@@ -459,11 +459,6 @@ class IndexClient:
         """Start :meth:`project_view` for these projects in the background."""
         for name in names:
             self.prefetch_view(name, reader, build)
-        if self._workers and self._http is None:
-            # The workers fetch these pages; this process only waits for their views, and meanwhile loads the
-            # network stack its own first requests (metadata) will need, rather than in the middle of them.
-            with contextlib.suppress(RuntimeError):
-                self._pool.submit(self._client)
 
     def prefetch_view(
         self, name: str, reader: str, build: Callable[[ProjectPage | None], bytes]
@@ -483,8 +478,12 @@ class IndexClient:
         whether it did. The worker fetches, decodes and caches the pages and sends back only the views; the
         results are the same either way, and whatever the worker cannot answer is done here.
         """
-        if self._workers or self._offline or self._http is not None or self._closed:
+        if self._workers or self._offline or self._http is not None or self._closed or not can_fork():
             return False
+        # The network stack (httpx, the TLS context) is loaded here, once, before the fork: the workers start
+        # with it instead of each loading it while the other and this process compete for the two cores. The
+        # client has opened no connection yet, so none is shared across the fork.
+        self._client()
         self._worker_reader, self._worker_build = reader, build
         self._workers = start(
             self._serve_view,

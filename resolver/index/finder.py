@@ -194,6 +194,7 @@ class _LazyFiles(Sequence[FileLink]):
 
 
 _BUILD_TAG = re.compile(r"(\d+)(.*)")
+_UNKNOWN: object = object()
 _PROJECT_NAME = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")  # a normalized name (PEP 503)
 
 
@@ -210,6 +211,7 @@ class _Parser:
         self._target = target
         self._versions: dict[str, Version | None] = {}
         self._keys: dict[str, str | None] = {}
+        self._tails: dict[str, int | None] = {}  # "python-abi-platform" of a wheel name -> tag priority
         self._names: dict[str, NormalizedName] = {}
 
     def version(self, text: str) -> Version | None:
@@ -231,6 +233,44 @@ class _Parser:
         if text not in self._names:
             self._names[text] = canonicalize_name(text)
         return self._names[text]
+
+    def group(
+        self, filenames: Sequence[str], project: NormalizedName
+    ) -> dict[str, list[tuple[int, str, BuildTag, int | None]]]:
+        """:meth:`file` for every name, as ``{version: [(index, kind, build, priority), ...]}`` in page order.
+
+        The loop a view is built from (~113,000 names for an ML set): the common wheel case is handled inline
+        with this parser's caches bound to locals, one call per page instead of several per file.
+        """
+        by_version: dict[str, list[tuple[int, str, BuildTag, int | None]]] = {}
+        names, keys, seen = self._names, self._keys, self._tails
+        priority_of, file = self._target.priority_of, self.file
+        for index, filename in enumerate(filenames):
+            parts = filename[:-4].split("-") if filename.endswith(".whl") else None
+            if parts is not None and len(parts) == 5 and names.get(parts[0]) == project:
+                version = keys.get(parts[1], _UNKNOWN)
+                if version is _UNKNOWN:
+                    version = self.key(parts[1])
+                if version is None:
+                    continue
+                tail = filename[len(parts[0]) + len(parts[1]) + 2 : -4]
+                priority = seen.get(tail, _UNKNOWN)
+                if priority is _UNKNOWN:
+                    priority = seen[tail] = priority_of(parts[2], parts[3], parts[4])
+                entry: tuple[int, str, BuildTag, int | None] = (index, "wheel", (), priority)  # type: ignore[assignment]
+                found_version: str = version  # type: ignore[assignment]
+            else:
+                parsed = file(filename, project)  # sdists, build tags, a name seen the first time, strays
+                if parsed is None:
+                    continue
+                found_version, kind, build, parsed_priority = parsed
+                entry = (index, kind, build, parsed_priority)
+            group = by_version.get(found_version)
+            if group is None:
+                by_version[found_version] = [entry]
+            else:
+                group.append(entry)
+        return by_version
 
     def file(self, filename: str, project: NormalizedName) -> tuple[str, str, BuildTag, int | None] | None:
         """``(normalized version, kind, build tag, tag priority)``, ``None`` for a file not of ``project``."""
@@ -403,18 +443,7 @@ class Finder:
         files, project = page.files, canonicalize_name(page.name)
         names, yanked_flags, pythons = _columns(files)
         source = files.source if isinstance(files, LazyLinks) else None
-        parse = self._parser.file
-        by_version: dict[str, list[tuple[int, str, BuildTag, int | None]]] = {}
-        for index, filename in enumerate(names):
-            parsed = parse(filename, project)
-            if parsed is not None:
-                found_version, kind, build, priority = parsed
-                entry = (index, kind, build, priority)
-                group = by_version.get(found_version)
-                if group is None:
-                    by_version[found_version] = [entry]
-                else:
-                    group.append(entry)
+        by_version = self._parser.group(names, project)
         versions = []
         for version, found in by_version.items():
             all_yanked = all(yanked_flags[index] for index, *_ in found)
