@@ -39,6 +39,7 @@ PROTOCOL = textwrap.dedent(
     from resolver.index.worker import WorkerGone, start
 
     waiting = {}
+    ready = []
 
     class Local(Exception):  # a class defined here cannot be pickled by reference from the child's frame
         def __reduce__(self):
@@ -49,6 +50,8 @@ PROTOCOL = textwrap.dedent(
         kind, _, arg = key.partition(":")
         if kind == "echo":
             future.set_result(arg.upper().encode())
+        elif kind == "setup":
+            future.set_result(repr(ready).encode())
         elif kind == "error":
             future.set_exception(IndexUnreachableError("refused", url="https://u:secret@h/simple/", tried="1"))
         elif kind == "local":
@@ -65,12 +68,14 @@ PROTOCOL = textwrap.dedent(
             future.set_result(b"hurried")
 
     counted = []
-    workers = start(serve, hurry=hurry, count=1, counts=lambda: {"requests": 1}, finish=lambda: None,
+    workers = start(serve, hurry=hurry, setup=lambda: ready.append(os.getpid()), count=1,
+                    counts=lambda: {"requests": 1}, finish=lambda: None,
                     on_counts=lambda c: counted.append(c["requests"]))
     assert len(workers) == 1, "no fork"
     worker = workers[0]
     out = {"pid_differs": worker.pid != os.getpid()}
     out["echo"] = worker.submit("echo:abc").result(5).decode()
+    out["setup"] = worker.submit("setup:").result(5).decode() == repr([worker.pid]) and ready == []
     error = worker.submit("error:").exception(5)
     out["error"] = [type(error).__name__, str(error), error.url, error.tried]
     out["local"] = type(worker.submit("local:").exception(5)).__name__
@@ -103,6 +108,7 @@ def test_the_protocol_answers_fails_hurries_and_survives_a_dead_worker() -> None
     out = json.loads(done.stdout)
     assert out["pid_differs"] is True
     assert out["echo"] == "ABC"
+    assert out["setup"] is True  # setup ran once, in the child only
     # An error raised in the worker comes back whole: its class and fields, credentials still redacted.
     assert out["error"][0] == "IndexUnreachableError"
     assert "secret" not in out["error"][1] and "refused" in out["error"][1]
@@ -110,7 +116,7 @@ def test_the_protocol_answers_fails_hurries_and_survives_a_dead_worker() -> None
     # One that cannot travel means "do it yourself", never a made-up error.
     assert out["local"] == "WorkerGone"
     assert out["before_hurry"] is False and out["hurried"] == "hurried"
-    assert out["counted"] == 4  # every answer carried its counters: echo, error, local, hurried
+    assert out["counted"] == 5  # every answer carried its counters: echo, setup, error, local, hurried
     assert out["after_death"] == "WorkerGone" and out["alive"] is False and out["late"] == "WorkerGone"
     assert out["threads"] == 1  # the reply thread ended with the worker
 

@@ -82,6 +82,7 @@ def start(
     serve: Callable[[str], Future[bytes]],
     *,
     hurry: Callable[[str], None] = lambda key: None,
+    setup: Callable[[], None] = lambda: None,
     count: int,
     counts: Callable[[], dict[str, int]],
     finish: Callable[[], None],
@@ -89,10 +90,11 @@ def start(
 ) -> list[Worker]:
     """Fork ``count`` workers; fewer (none) when :func:`can_fork` says no or a fork fails.
 
-    In a child: ``serve(key)`` starts the work for a request and returns its future; ``hurry(key)`` asks that
-    a request still queued be started now (the parent is waiting for it); ``counts()`` returns the
-    counters to add to the parent's since the last call; ``finish()`` runs once the requests end, and waits for
-    running work. In the parent, ``on_counts`` receives those counters, on a worker's reply thread.
+    In a child: ``setup()`` runs first; ``serve(key)`` starts the work for a request and returns its future;
+    ``hurry(key)`` asks that a request still queued be started now (the parent is waiting for it);
+    ``counts()`` returns the counters to add to the parent's since the last call; ``finish()`` runs once the
+    requests end, and waits for running work. In the parent, ``on_counts`` receives those counters, on a
+    worker's reply thread.
     """
     if count < 1 or not can_fork():
         return []
@@ -102,7 +104,7 @@ def start(
     forked: list[tuple[int, int, int]] = []
     for _ in range(count):  # every fork before any reply thread starts: the parent has one thread throughout
         siblings = [fd for _, requests, replies in forked for fd in (requests, replies)]
-        child = _fork(serve, hurry, counts, finish, siblings)
+        child = _fork(setup, serve, hurry, counts, finish, siblings)
         if child is None:
             break
         forked.append(child)
@@ -110,6 +112,7 @@ def start(
 
 
 def _fork(
+    setup: Callable[[], None],
     serve: Callable[[str], Future[bytes]],
     hurry: Callable[[str], None],
     counts: Callable[[], dict[str, int]],
@@ -132,6 +135,7 @@ def _fork(
             for fd in (requests_write, replies_read, *siblings):  # else a sibling's pipe would never see EOF
                 os.close(fd)
             signal.signal(signal.SIGINT, signal.SIG_IGN)
+            setup()
             _serve(requests_read, replies_write, serve, hurry, counts)
             finish()
             code = 0
