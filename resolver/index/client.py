@@ -427,6 +427,7 @@ class IndexClient:
         self._worker_reader: str | None = None
         self._worker_build: Callable[[ProjectPage | None], bytes] | None = None
         self._worker_sent = ClientStats()  # in the child: the counters already passed to the parent
+        self._hurried: list[threading.Thread] = []  # in the child: loads started at the parent's word
 
     # -- the public surface ------------------------------------------------------------------------------
 
@@ -471,12 +472,12 @@ class IndexClient:
         return future
 
     def offload_views(self, reader: str, build: Callable[[ProjectPage | None], bytes]) -> bool:
-        """From now on, build ``reader``'s views in a forked worker process (:mod:`resolver.index.worker`).
+        """From now on, build ``reader``'s views in forked worker processes (:mod:`resolver.index.worker`).
 
         Call it before anything else starts a thread: the fork happens here, and only while this process has
         one thread, on Linux, with the network allowed, and unless ``RELAX_PINS_WORKER=0``; the answer says
-        whether it did. The worker fetches, decodes and caches the pages and sends back only the views; the
-        results are the same either way, and whatever the worker cannot answer is done here.
+        whether it did. The workers fetch, decode and cache the pages and send back only the views; the
+        results are the same either way, and whatever a worker cannot answer is done here.
         """
         if self._workers or self._offline or self._http is not None or self._closed or not can_fork():
             return False
@@ -612,10 +613,7 @@ class IndexClient:
         with self._lock:
             run = self._claim(future)
         if run:
-            try:
-                future.set_result(load())
-            except BaseException as exc:  # noqa: BLE001 - kept in the future: whoever asks gets it raised
-                future.set_exception(exc)
+            self._run_into(future, load)
 
     # -- the view worker ---------------------------------------------------------------------------------
 
@@ -698,10 +696,15 @@ class IndexClient:
         if run:
             assert future is not None and build is not None
             load = partial(self._load_view, canonicalize_name(name), reader, build)
-            threading.Thread(target=self._run_into, args=(future, load), name="relax-pins-hurried", daemon=True).start()
+            thread = threading.Thread(target=self._run_into, args=(future, load), name="relax-pins-hurried")
+            self._hurried.append(thread)
+            thread.start()
 
     def _finish_worker(self) -> None:
-        """In the worker, once the parent is done: finish running loads, drop queued ones, close connections."""
+        """In the worker, once the parent is done: finish running loads (hurried ones too, so no cache write
+        is cut short by the exit), drop queued ones, close connections."""
+        for thread in self._hurried:
+            thread.join()
         self.close()
 
     def _worker_counts(self) -> dict[str, int]:
