@@ -1,7 +1,7 @@
 """relax-pins: turn exact dependency pins into verified, compatible ranges.
 
 The import package is ``resolver``; the distribution and the command are ``relax-pins``.
-The library API lives in :mod:`resolver.pipeline`; the command line in :mod:`resolver.cli`.
+The library API lives in :mod:`resolver.pipeline.relax`; the command line in :mod:`resolver.cli`.
 """
 
 from __future__ import annotations

@@ -7,11 +7,12 @@ and raise the same :class:`yaml.YAMLError` subclasses, so callers see no differe
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import yaml
 
-__all__ = ["safe_load"]
+__all__ = ["safe_load", "shipped_file"]
 
 _LOADER: type[yaml.SafeLoader] | type[yaml.CSafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -19,3 +20,13 @@ _LOADER: type[yaml.SafeLoader] | type[yaml.CSafeLoader] = getattr(yaml, "CSafeLo
 def safe_load(text: str) -> Any:  # noqa: ANN401 - a YAML document is any plain value
     """``yaml.safe_load(text)`` by the fastest safe loader available."""
     return yaml.load(text, Loader=_LOADER)  # noqa: S506 - a safe loader (C or Python), never the full one
+
+
+def shipped_file(name: str) -> Path | None:
+    """A data file shipped with the package: ``resolver/data/NAME`` in a wheel, ``data/NAME`` at the top of a
+    source tree (the wheel's build copies it there). ``None`` when neither exists."""
+    package = Path(__file__).resolve().parent
+    for candidate in (package / "data" / name, package.parent / "data" / name):
+        if candidate.is_file():
+            return candidate
+    return None

@@ -24,7 +24,7 @@ Usage::
 
     python scripts/matrix_facts.py --out facts.json [--version-py] [--check data/cuda_torch_matrix.yaml]
 
-``--check`` compares the facts with the matrix (through ``resolver.matrix``) and exits 1 on a difference;
+``--check`` compares the facts with the matrix (through ``resolver.cuda.matrix``) and exits 1 on a difference;
 a later ``relax-pins matrix --verify`` may reuse :func:`collect` and :func:`compare`.
 """
 
@@ -314,7 +314,7 @@ def collect(fetch: Fetcher, index: str, *, version_py: bool = False) -> dict[str
 def compare(facts: dict[str, Any], matrix_path: Path) -> list[str]:
     """Where the matrix and the index disagree, one line each (empty: they agree)."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from resolver.matrix import load_matrix
+    from resolver.cuda.matrix import load_matrix
 
     matrix = load_matrix(matrix_path.read_text(encoding="utf-8"), source=str(matrix_path))
     problems = []

@@ -19,16 +19,21 @@ MODULES = sorted(
 )
 
 
-def _imports(module: str) -> set[str]:
-    """Modules imported at run time (imports under ``if TYPE_CHECKING:`` do not count)."""
+def _source(module: str) -> Path:
     path = ROOT / Path(*module.split("."))
-    path = path / "__init__.py" if path.is_dir() else path.with_suffix(".py")
-    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return path / "__init__.py" if path.is_dir() else path.with_suffix(".py")
+
+
+def _imports(module: str, *, type_checking: bool = False) -> set[str]:
+    """Modules ``module`` imports: at run time (anywhere in the file, function bodies included), and with
+    ``type_checking`` also those under ``if TYPE_CHECKING:``."""
+    tree = ast.parse(_source(module).read_text(encoding="utf-8"))
     found: set[str] = set()
     skip: set[int] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
-            skip.update(id(n) for n in ast.walk(node))
+    if not type_checking:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+                skip.update(id(n) for n in ast.walk(node))
     for node in ast.walk(tree):
         if id(node) in skip:
             continue
@@ -36,7 +41,14 @@ def _imports(module: str) -> set[str]:
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             found.add(node.module)
+            # ``from resolver.x import y`` may name a module y: count it as an import of resolver.x.y
+            found.update(f"{node.module}.{a.name}" for a in node.names if f"{node.module}.{a.name}" in MODULES)
     return found
+
+
+def _first_party(module: str) -> set[str]:
+    """The project's modules that ``module`` imports in any way (``TYPE_CHECKING`` included), as module names."""
+    return {i for i in _imports(module, type_checking=True) if i in MODULES and i != module}
 
 
 def _top(name: str) -> str:
@@ -51,30 +63,55 @@ ALLOWED_THIRD_PARTY = {
     "resolver.index": {"packaging"},
     "resolver.index.settings": {"pip"},  # pip's default index is read from pip at run time, never written here
     "resolver.resolve": {"packaging", "resolvelib"},
-    "resolver.matrix": {"packaging", "yaml"},
+    "resolver.cuda": {"packaging", "yaml"},
+    "resolver.docker": {"packaging"},
+    "resolver.lock": {"packaging", "yaml"},
+    "resolver.results": {"packaging"},
+    "resolver.pipeline": {"packaging", "tomlkit", "yaml"},
     "resolver.cli": {"typer", "packaging"},  # the package: app, options and one module per command
-    "resolver": {"packaging", "tomlkit", "yaml"},
-}
-FIRST_PARTY_FORBIDDEN = {
-    "resolver.core": (
-        "resolver.index",
-        "resolver.resolve",
-        "resolver.pipeline",
-        "resolver.cli",
-        "resolver.fsio",
-        "resolver.sources",
-        "resolver.config",
-        "resolver.writers",
-    ),
-    "resolver.writers": ("resolver.index", "resolver.resolve", "resolver.cli", "resolver.fsio"),
-    "resolver.index": ("resolver.resolve", "resolver.pipeline", "resolver.cli", "resolver.writers"),
-    "resolver.resolve": ("resolver.pipeline", "resolver.cli", "resolver.writers"),
-    "resolver": ("resolver.cli",),
+    "resolver": {"packaging", "yaml"},  # yamlio reads the shipped data with PyYAML
 }
 
 
 def _rule(table: Mapping[str, object], module: str) -> str:
     return max((k for k in table if module == k or module.startswith(k + ".")), key=len)
+
+
+# The layers, bottom first: a module imports only from its own layer or below, TYPE_CHECKING imports included.
+# The data path reads top to bottom: files -> models -> environments -> index -> resolution -> results ->
+# writers -> CLI (docs/architecture.md says why each seam is where it is).
+LAYERS: tuple[tuple[str, ...], ...] = (
+    ("resolver", "resolver.errors", "resolver.yamlio", "resolver.fsio"),
+    ("resolver.core",),
+    ("resolver.cuda",),
+    ("resolver.docker",),
+    ("resolver.index",),
+    ("resolver.resolve",),
+    ("resolver.lock",),
+    ("resolver.results",),
+    ("resolver.writers",),
+    ("resolver.pipeline",),
+    ("resolver.cli",),
+)
+# Pure layers read no files and open no sockets: they may not import the file or network modules.
+PURE = ("resolver.core", "resolver.cuda", "resolver.docker", "resolver.writers", "resolver.results")
+IMPURE_EXCEPTIONS = {"resolver.cuda.hardware"}  # reads the local driver (nvidia-smi, /proc): the one CUDA I/O
+IO_MODULES = ("resolver.fsio", "resolver.index.client", "resolver.index.transport", "resolver.index.cache")
+
+
+def _layer(module: str) -> int:
+    best = max(
+        (
+            (i, prefix)
+            for i, row in enumerate(LAYERS)
+            for prefix in row
+            if module == prefix or module.startswith(prefix + ".")
+        ),
+        key=lambda pair: len(pair[1]),
+        default=None,
+    )
+    assert best is not None, f"{module} belongs to no layer: add it to LAYERS"
+    return best[0]
 
 
 @pytest.mark.parametrize("module", MODULES)
@@ -84,10 +121,52 @@ def test_import_directions(module: str) -> None:
     allowed = ALLOWED_THIRD_PARTY[_rule(ALLOWED_THIRD_PARTY, module)]
     third = {_top(i) for i in imports if _top(i) not in stdlib and _top(i) != "resolver"}
     assert third <= allowed, f"{module} imports {sorted(third - allowed)}"
-    if not module.startswith("resolver.cli"):
-        forbidden = FIRST_PARTY_FORBIDDEN[_rule(FIRST_PARTY_FORBIDDEN, module)]
-        bad = sorted(i for i in imports if i.startswith(forbidden))
-        assert not bad, f"{module} imports {bad}"
+    mine = _layer(module)
+    upward = sorted(i for i in _first_party(module) if _layer(i) > mine)
+    assert not upward, f"{module} (layer {mine}) imports from a higher layer: {upward}"
+    if module.startswith(PURE) and module not in IMPURE_EXCEPTIONS:
+        impure = sorted(i for i in _first_party(module) if i.startswith(IO_MODULES))
+        assert not impure, f"{module} is pure but imports {impure}"
+
+
+def test_every_module_has_a_layer() -> None:
+    for module in MODULES:
+        _layer(module)
+
+
+def test_no_import_cycle() -> None:
+    """No cycle among the modules, counting every import (TYPE_CHECKING too); a package's ``__init__`` is
+    a module like any other."""
+    graph = {m: _first_party(m) for m in MODULES}
+    state: dict[str, int] = {}  # 1: on the path, 2: done
+    path: list[str] = []
+
+    def visit(node: str) -> None:
+        state[node] = 1
+        path.append(node)
+        for nxt in sorted(graph[node]):
+            if state.get(nxt) == 1:
+                cycle = [*path[path.index(nxt) :], nxt]
+                raise AssertionError("import cycle: " + " -> ".join(cycle))
+            if nxt not in state:
+                visit(nxt)
+        path.pop()
+        state[node] = 2
+
+    for module in MODULES:
+        if module not in state:
+            visit(module)
+
+
+def test_no_module_is_left_flat() -> None:
+    flat = {p.stem for p in PACKAGE.glob("*.py")}
+    assert flat <= {"__init__", "__main__", "errors", "fsio", "yamlio", "results"}, sorted(flat)
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_modules_stay_small(module: str) -> None:
+    lines = len(_source(module).read_text(encoding="utf-8").splitlines())
+    assert lines <= 700, f"{module} has {lines} lines"
 
 
 def test_only_the_cli_imports_typer_and_only_the_client_imports_httpx() -> None:
@@ -106,7 +185,7 @@ def test_each_module_imports_alone() -> None:
         "for name in sys.argv[1:]:\n"
         "    importlib.import_module(name)\n"
         "    heavy = {'typer', 'httpx'} & set(sys.modules)\n"
-        "    glue = ('resolver.cli', 'resolver.index.client', 'resolver.checking', 'resolver.locking')\n"
+        "    glue = ('resolver.cli', 'resolver.index.client', 'resolver.pipeline.check', 'resolver.pipeline.lock')\n"
         "    light = not name.startswith(glue)\n"
         "    if light:\n"
         "        assert not heavy, (name, heavy)\n"

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from resolver.cudaquery import answer_cuda_query
+from resolver.cuda.matrix import load_matrix
+from resolver.cuda.query import answer_cuda_query
 from resolver.errors import InputError
-from resolver.matrix import load_matrix
 from resolver.writers.cuda import render_cuda_json, render_cuda_text
 
 MATRIX = load_matrix()

@@ -14,12 +14,12 @@ from resolver.core.model import Direct, Finding, Severity
 from resolver.core.policy import Bound, Policy
 from resolver.core.reqfile import parse
 from resolver.core.rewrite import relax_requirements
-from resolver.cudacheck import cuda_findings, variant_requests
-from resolver.cudafamily import align_family, align_requirements, compatible
-from resolver.cudatarget import CudaTarget, DriverInfo, GpuInfo, NoGpu, target_from_options
-from resolver.dockercheck import read_dockerfile_target
+from resolver.cuda.check import cuda_findings, variant_requests
+from resolver.cuda.family import align_family, align_requirements, compatible
+from resolver.cuda.matrix import load_matrix
+from resolver.cuda.target import CudaTarget, DriverInfo, GpuInfo, NoGpu, target_from_options
+from resolver.docker.check import read_dockerfile_target
 from resolver.errors import InputError
-from resolver.matrix import load_matrix
 
 MATRIX = load_matrix()
 IDX = "https://torch.invalid"

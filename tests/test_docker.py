@@ -13,23 +13,20 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from resolver.docker import (
+from resolver.docker.image import (
     CudaImage,
-    Dockerfile,
     NgcPytorchImage,
     OtherImage,
-    PipInstall,
     PythonImage,
     PytorchImage,
     image_ships_python,
-    parse_dockerfile,
     parse_image_ref,
-    pip_installs,
-    quote_requirement,
     recognise,
-    replace_word,
 )
-from resolver.dockershell import split_commands, split_words
+from resolver.docker.model import Dockerfile, parse_dockerfile
+from resolver.docker.pipinstall import PipInstall, pip_installs
+from resolver.docker.python import python_installed_before
+from resolver.docker.shell import quote_requirement, replace_word, split_commands, split_words
 from resolver.errors import InputError
 
 DATA = Path(__file__).parent / "data" / "docker"
@@ -113,8 +110,8 @@ def test_seed_pip_installs_and_unquoted_redirects() -> None:
 def test_seed_has_no_python_before_the_first_pip() -> None:
     df = load("seed-example__Dockerfile")
     first = pip_installs(df)[0]
-    assert df.python_installed_before(first.line) is False
-    assert df.python_installed_before(1) is None  # before the first FROM
+    assert python_installed_before(df, first.line) is False
+    assert python_installed_before(df, 1) is None  # before the first FROM
 
 
 def test_seed_rewrite_quotes_exactly_the_flagged_words() -> None:
@@ -327,7 +324,7 @@ def test_tab_indented_continuations_and_trailing_comment_block() -> None:
     assert (run.keyword, run.end_line) == ("RUN", 26)
     assert run.args == "wget https://get-pip.invalid/pip/get-pip.py && \tpython3.7 get-pip.py --user && \trm get-pip.py"
     assert df.instructions[-1].keyword == "WORKDIR"  # the tab-indented comment lines at the end are comments
-    assert df.python_installed_before(29) is True
+    assert python_installed_before(df, 29) is True
 
 
 def test_backslash_then_trailing_space_continues() -> None:
@@ -397,7 +394,7 @@ def test_syntax_directive_and_heredoc_bodies_from_a_real_file() -> None:
     last = df.instructions[-2]
     assert (last.keyword, last.heredocs[0].name) == ("RUN", "EOF")
     assert "use_cpu: false\nEOT\n" in last.heredocs[0].body  # the nested shell heredoc stays in the body
-    assert df.python_installed_before(104) is True  # Python built in one stage and copied into this one
+    assert python_installed_before(df, 104) is True  # Python built in one stage and copied into this one
 
 
 def test_heredocs_are_kept_and_shell_bodies_read() -> None:
@@ -436,8 +433,8 @@ def test_heredocs_are_kept_and_shell_bodies_read() -> None:
     assert [(r.raw, r.line, r.col) for r in installs[0].unquoted_redirect] == [("numpy>=1.24", 4, 28)]
     assert [(r.value, r.col) for r in installs[1].requirements] == [("xformers", 25)]
     assert installs[1].has("--no-deps")
-    assert df.python_installed_before(3) is False
-    assert df.python_installed_before(4) is True  # line 3 of the same RUN installed it
+    assert python_installed_before(df, 3) is False
+    assert python_installed_before(df, 4) is True  # line 3 of the same RUN installed it
     check_spans(df, installs)
 
 
@@ -454,8 +451,8 @@ def test_python_install_counts_only_lines_already_run() -> None:
         "RUN pip install w\n"
     )
     df = parse_dockerfile(text)
-    assert [df.python_installed_before(p.line) for p in pip_installs(df)] == [False, True, True, None]
-    assert df.python_installed_before(5) is True
+    assert [python_installed_before(df, p.line) for p in pip_installs(df)] == [False, True, True, None]
+    assert python_installed_before(df, 5) is True
     assert image_ships_python(df.final_stage.image) is False
 
 
@@ -470,7 +467,7 @@ def test_crlf_line_endings() -> None:
     ]
     assert df.instructions[1].raw.endswith("python3-pip ffmpeg")
     check_spans(df, installs)
-    assert df.python_installed_before(8) is True
+    assert python_installed_before(df, 8) is True
 
 
 # --- pip command lines -------------------------------------------------------------------------------
@@ -759,7 +756,7 @@ def test_property_parsing_never_crashes(text: str) -> None:
         df = parse_dockerfile(text)
         pip_installs(df)
         for stage in df.stages:
-            df.python_installed_before(stage.line + 1)
+            python_installed_before(df, stage.line + 1)
     except InputError:
         pass
 

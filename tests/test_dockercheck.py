@@ -17,12 +17,13 @@ from packaging.utils import canonicalize_name
 
 from resolver.core.model import Finding, Severity
 from resolver.core.policy import Bound, Policy
-from resolver.cudacheck import cuda_findings
-from resolver.cudatarget import target_from_options
-from resolver.docker import parse_dockerfile, pip_installs
-from resolver.dockercheck import DockerTarget, read_dockerfile_target, relax_dockerfile
+from resolver.cuda.check import cuda_findings
+from resolver.cuda.matrix import load_matrix
+from resolver.cuda.target import target_from_options
+from resolver.docker.check import DockerTarget, read_dockerfile_target, relax_dockerfile
+from resolver.docker.model import parse_dockerfile
+from resolver.docker.pipinstall import pip_installs
 from resolver.errors import InputError
-from resolver.matrix import load_matrix
 
 SEED = Path(__file__).parent / "data" / "seed"
 MATRIX = load_matrix()

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from resolver.hardware import (
+from resolver.cuda.hardware import (
     NVIDIA_SMI_QUERY,
     PROC_VERSION,
     DriverInfo,

@@ -12,9 +12,10 @@ from hypothesis import strategies as st
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
+from resolver.cli.exits import exit_code
 from resolver.core.target import make_target
 from resolver.errors import ConfigError
-from resolver.layers import (
+from resolver.lock.layers import (
     BUILD_TOOLS,
     LayerPlan,
     default_groups,
@@ -23,8 +24,8 @@ from resolver.layers import (
     parse_groups,
     plan_layers,
 )
-from resolver.lock import Lock, LockedFile, LockedPackage, Requested
-from resolver.locking import LockSettings, layer_files, load_groups
+from resolver.lock.model import Lock, LockedFile, LockedPackage, Requested
+from resolver.pipeline.lock import LockSettings, layer_files, load_groups
 from resolver.writers.dockerfile import render_dockerfile
 from resolver.writers.layers import (
     human_size,
@@ -450,7 +451,7 @@ def test_human_size() -> None:
 
 def test_layer_files_through_the_loopback_index(stack: IndexServer, tmp_path: Path) -> None:
     outcome = layer_files(read(), options_for(stack, tmp_path))
-    assert outcome.exit_code is None
+    assert exit_code(outcome.outcome.findings, outcome.outcome) == 0
     plan = outcome.plan
     assert plan is not None
     assert names(plan) == {
@@ -503,4 +504,4 @@ def test_torch_layer_installs_from_the_torch_index(stack: IndexServer, wheel_cac
 def test_layer_files_stop_at_a_conflict(stack: IndexServer, tmp_path: Path) -> None:
     outcome = layer_files(read("torch==2.7.0\ntorchvision==0.22.1\n"), options_for(stack, tmp_path))
     assert outcome.plan is None
-    assert outcome.exit_code == 1
+    assert exit_code(outcome.outcome.findings, outcome.outcome) == 1

@@ -1,10 +1,10 @@
-"""resolver.lazyseq.LazyFiltered: items are made only as far as they are read, from either end, once each."""
+"""resolver.index.lazyseq.LazyFiltered: items are made only as far as they are read, from either end, once each."""
 
 from __future__ import annotations
 
 import pytest
 
-from resolver.lazyseq import LazyFiltered
+from resolver.index.lazyseq import LazyFiltered
 
 
 def _counting(items: list[int]) -> tuple[LazyFiltered[int, str], list[int]]:

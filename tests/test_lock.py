@@ -18,9 +18,9 @@ import tomlkit
 from packaging.pylock import PackageSdist, PackageWheel, Pylock
 from packaging.version import Version
 
-from resolver.checking import IndexOptions
+from resolver.cli.exits import exit_code
 from resolver.core.target import make_target
-from resolver.lock import (
+from resolver.lock.model import (
     HashUnavailableError,
     Lock,
     LockedFile,
@@ -30,8 +30,9 @@ from resolver.lock import (
     recorded_inputs,
     strip_credentials,
 )
-from resolver.locking import LockOutcome, LockSettings, lock_files, lock_inputs, variant_of_url
-from resolver.pipeline import RelaxResult, RelaxSettings, plan_relax
+from resolver.pipeline.check import IndexOptions
+from resolver.pipeline.lock import LockOutcome, LockSettings, lock_files, lock_inputs, variant_of_url
+from resolver.pipeline.relax import RelaxResult, RelaxSettings, plan_relax
 from resolver.writers.hashed import render_hashed
 from resolver.writers.pylock import pylock_document, render_pylock
 from tests.indexserver.model import IndexFile, Project, dist
@@ -225,7 +226,7 @@ def test_markers_false_on_the_target_leave_the_requirement_out(stack: IndexServe
 def test_a_conflict_is_a_finding_and_no_lock(stack: IndexServer, tmp_path: Path) -> None:
     outcome = lock_files(read("torch==2.7.0\ntorchvision==0.22.1\n"), options_for(stack, tmp_path))
     assert outcome.lock is None
-    assert outcome.exit_code == 1
+    assert exit_code(outcome.findings, outcome) == 1
     (finding,) = outcome.findings
     assert finding.code == "unresolvable"
     assert "torchvision 0.22.1 requires torch==2.7.1" in finding.message
@@ -235,7 +236,7 @@ def test_a_direct_reference_cannot_be_locked(stack: IndexServer, tmp_path: Path)
     outcome = lock_files(read("mylib @ https://example.invalid/mylib-1.0.tar.gz\n"), options_for(stack, tmp_path))
     assert outcome.lock is None
     assert [f.code for f in outcome.findings] == ["unlockable"]
-    assert outcome.exit_code == 1
+    assert exit_code(outcome.findings, outcome) == 1
 
 
 def test_relaxed_locks_the_ranges_relax_would_write(stack: IndexServer, tmp_path: Path) -> None:
@@ -257,7 +258,7 @@ def test_a_tampered_file_is_refused_when_it_is_downloaded(
     stack.no_range()
     outcome = lock_files(read("badpkg==1.0\n"), options_for(stack, tmp_path))
     assert outcome.lock is None
-    assert outcome.exit_code == 4
+    assert exit_code(outcome.findings, outcome) == 4
     assert outcome.integrity is not None
     assert "badpkg-1.0-py3-none-any.whl" in outcome.integrity
     assert "does not match its hash" in outcome.integrity
@@ -280,7 +281,7 @@ def test_an_md5_only_index_is_refused_naming_the_file(
     options = IndexOptions(index_url=(root / "simple").as_uri(), no_cache=True, python=PY, platform=PLATFORM)
     outcome = lock_files(read("certifi==2024.2.2\n"), options)
     assert outcome.lock is None
-    assert outcome.exit_code == 4
+    assert exit_code(outcome.findings, outcome) == 4
     assert outcome.integrity is not None
     assert f"{wheel.name}: the index offers only md5" in outcome.integrity
     assert "sha256" in outcome.integrity
@@ -289,7 +290,7 @@ def test_an_md5_only_index_is_refused_naming_the_file(
 def test_a_file_without_any_hash_is_refused(stack: IndexServer, wheel_cache: WheelCache, tmp_path: Path) -> None:
     stack.add(Project("nohash", [dist(wheel_cache.wheel("nohash", "1.0"), advertise_hash=False)]))
     outcome = lock_files(read("nohash==1.0\n"), options_for(stack, tmp_path))
-    assert outcome.exit_code == 4
+    assert exit_code(outcome.findings, outcome) == 4
     assert outcome.integrity is not None
     assert "offers no hash" in outcome.integrity
 
@@ -308,7 +309,7 @@ def test_unreachable_index_is_a_value(tmp_path: Path, monkeypatch: pytest.Monkey
         index_url="http://user:hunter2@127.0.0.1:9/simple/", no_cache=True, python=PY, platform=PLATFORM, retries=0
     )
     outcome = lock_files(read("certifi==2024.2.2\n"), options)
-    assert outcome.exit_code == 3
+    assert exit_code(outcome.findings, outcome) == 3
     assert outcome.unreachable is not None
     assert "hunter2" not in outcome.unreachable
     assert all("hunter2" not in i for i in outcome.indexes)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from resolver.locking import layer_files, lock_files
+from resolver.pipeline.lock import layer_files, lock_files
 from resolver.writers.hashed import render_hashed
 from resolver.writers.layers import render_layer_files
 from resolver.writers.pylock import render_pylock

@@ -21,8 +21,7 @@ from hypothesis import strategies as st
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
-from resolver.errors import RelaxPinsError
-from resolver.matrix import (
+from resolver.cuda.matrix import (
     MATRIX_FILE,
     CudaVersion,
     DriverSupport,
@@ -33,6 +32,7 @@ from resolver.matrix import (
     load_matrix,
     parse_variant,
 )
+from resolver.errors import RelaxPinsError
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data" / MATRIX_FILE
@@ -468,7 +468,7 @@ def test_an_installed_layout_finds_its_own_copy(tmp_path: Path) -> None:
     for name in ("__init__.py", "errors.py", "matrix.py", "matrix_schema.py", "yamlio.py"):
         (package / name).write_bytes((ROOT / "resolver" / name).read_bytes())
     (package / "data" / MATRIX_FILE).write_bytes(DATA.read_bytes())
-    code = "from resolver.matrix import builtin_path as p, load_matrix as m; print(p()); print(m().newest.torch)"
+    code = "from resolver.cuda.matrix import builtin_path as p, load_matrix as m; print(p()); print(m().newest.torch)"
     done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True)
     path, newest = done.stdout.split()
     assert Path(path) == package / "data" / MATRIX_FILE

@@ -11,10 +11,10 @@ from collections.abc import Iterator
 
 import pytest
 
+from resolver.cuda.matrix import Matrix, load_matrix
 from resolver.index.client import IndexClient
 from resolver.index.settings import IndexSettings
-from resolver.matrix import Matrix, load_matrix
-from resolver.matrixverify import verify_matrix
+from resolver.pipeline.matrix import verify_matrix
 from tests.indexserver.model import IndexFile, Project, dist
 from tests.indexserver.server import IndexServer
 from tests.indexserver.wheels import WheelCache

@@ -25,11 +25,10 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 import resolver
-from resolver.core.model import Finding, Severity
+from resolver.cli.exits import EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERRUPTED, EXIT_OK, exit_code
 from resolver.errors import InputError, RelaxPinsError
 
 if TYPE_CHECKING:
-    from resolver.checking import CheckOutcome
     from resolver.index.client import IndexClient
 
 __all__ = [
@@ -46,8 +45,6 @@ __all__ = [
     "progress",
     "run",
 ]
-
-EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 class OutputFormat(str, enum.Enum):
@@ -149,14 +146,6 @@ def emit(fmt: OutputFormat, text: str, json_text: str, github: str, markdown: st
         }[fmt],
         nl=False,
     )
-
-
-def exit_code(findings: list[Finding], outcome: CheckOutcome | None, *, pending: bool) -> int:
-    if outcome is not None and outcome.exit_code is not None:
-        return outcome.exit_code
-    if pending or any(f.severity is Severity.ERROR for f in findings):
-        return EXIT_FINDINGS
-    return EXIT_OK
 
 
 _COMMANDS = ("relax", "check", "lock", "layers", "cuda", "matrix")

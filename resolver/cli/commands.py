@@ -6,9 +6,8 @@ from typing import Annotated
 
 import typer
 
-from resolver import pipeline
-from resolver.checking import check_files, exact_pin_findings
 from resolver.cli.app import EXIT_OK, OutputFormat, app, color, emit, exit_code, guard, progress
+from resolver.cli.exits import stopped
 from resolver.cli.options import (
     BestOpt,
     BoundOpt,
@@ -34,6 +33,8 @@ from resolver.cli.options import (
     index_options,
 )
 from resolver.core.model import Severity
+from resolver.pipeline import relax as pipeline
+from resolver.pipeline.check import check_files, exact_pin_findings
 from resolver.writers import report
 from resolver.writers.github import render_github
 from resolver.writers.markdown import render_markdown
@@ -99,7 +100,7 @@ def relax_command(
                 outcome = check_files(result, options, relaxed=True, on_client=on_client)
         findings = [*result.findings, *(outcome.findings if outcome else ())]
         blocked = outcome is not None and (
-            outcome.exit_code is not None or (not force and any(f.severity is Severity.ERROR for f in findings))
+            stopped(outcome) is not None or (not force and any(f.severity is Severity.ERROR for f in findings))
         )
         if write and not blocked:
             pipeline.apply(result, allow_outside_links=allow_outside_links)
@@ -115,7 +116,7 @@ def relax_command(
             render_github(findings),
             render_markdown(findings, outcome),
         )
-        if blocked and not quiet and fmt is OutputFormat.TEXT and outcome and outcome.exit_code is None:
+        if blocked and not quiet and fmt is OutputFormat.TEXT and outcome and stopped(outcome) is None:
             typer.echo("no files changed: verification found errors (--force writes anyway)", err=True)
     raise typer.Exit(code)
 

@@ -35,8 +35,8 @@ def cuda_command(
     fmt: Annotated[OutputFormat, typer.Option("--format", help="text or json.")] = OutputFormat.TEXT,
 ) -> None:
     """Which torch lines work with this CUDA, driver and Python; their variants, companions and index."""
-    from resolver.cudaquery import answer_cuda_query
-    from resolver.matrix import load_matrix
+    from resolver.cuda.matrix import load_matrix
+    from resolver.cuda.query import answer_cuda_query
     from resolver.writers.cuda import render_cuda_json, render_cuda_text
 
     with guard():
@@ -62,11 +62,11 @@ def matrix_command(
     retries: RetriesOpt = 4,
 ) -> None:
     """For maintainers: list where data/cuda_torch_matrix.yaml and the index disagree (exit 1 if anywhere)."""
+    from resolver.cuda.matrix import load_matrix
     from resolver.index.cache import Cache, default_cache_dir
     from resolver.index.client import IndexClient
     from resolver.index.settings import resolve_settings
-    from resolver.matrix import load_matrix
-    from resolver.matrixverify import verify_matrix
+    from resolver.pipeline.matrix import verify_matrix
 
     with guard():
         matrix = load_matrix()

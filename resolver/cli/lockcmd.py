@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from resolver import pipeline
 from resolver.cli.app import EXIT_FINDINGS, EXIT_OK, OutputFormat, app, guard, progress
+from resolver.cli.exits import exit_code
 from resolver.cli.options import (
     BoundOpt,
     CacheDirOpt,
@@ -33,10 +33,11 @@ from resolver.cli.options import (
 from resolver.core.model import Finding, Severity
 from resolver.errors import InputError
 from resolver.fsio import read_text, write_all
+from resolver.pipeline import relax as pipeline
 from resolver.writers import report
 
 if TYPE_CHECKING:
-    from resolver.locking import LockOutcome
+    from resolver.results import LockOutcome
 
 # The lock and layer machinery (and their writers) is imported inside the commands that use it: the other
 # commands start ~30 ms sooner without it.
@@ -63,7 +64,7 @@ def _report_failure(outcome: LockOutcome, quiet: bool) -> int:
     if outcome.unreachable or outcome.integrity:
         lines.append(f"relax-pins: error: {outcome.unreachable or outcome.integrity}")
     typer.echo("".join(f"{line}\n" for line in lines) + "no files changed", err=True)
-    return outcome.exit_code or EXIT_FINDINGS
+    return exit_code(outcome.findings, outcome)
 
 
 @app.command("lock")
@@ -90,8 +91,8 @@ def lock_command(
     retries: RetriesOpt = 4,
 ) -> None:
     """Lock the requirements for one target: exact versions and the sha256 of every file."""
-    from resolver.lock import check_lock
-    from resolver.locking import LockSettings, lock_files, lock_inputs
+    from resolver.lock.model import check_lock
+    from resolver.pipeline.lock import LockSettings, lock_files, lock_inputs
     from resolver.writers.hashed import render_hashed
     from resolver.writers.pylock import render_pylock
 
@@ -152,7 +153,7 @@ def layers_command(
     retries: RetriesOpt = 4,
 ) -> None:
     """Write grouped, ordered install layers and a Dockerfile fragment that caches the heavy ones."""
-    from resolver.locking import LockSettings, layer_files, load_groups
+    from resolver.pipeline.lock import LockSettings, layer_files, load_groups
     from resolver.writers.dockerfile import render_dockerfile
     from resolver.writers.layers import (
         render_layer_files,

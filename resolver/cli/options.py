@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from resolver.checking import IndexOptions
 from resolver.core.policy import Bound
+from resolver.pipeline.check import IndexOptions
 
 __all__ = [
     "BoundOpt",

@@ -34,8 +34,8 @@ from packaging.utils import BuildTag, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from resolver.index.lazylinks import LazyLinks, link_from_source
+from resolver.index.lazyseq import LazyFiltered
 from resolver.index.simple import FileLink, IndexedLink, ProjectPage, parse_filename
-from resolver.lazyseq import LazyFiltered
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -357,7 +357,7 @@ class Finder:
     def lazy_candidates(
         self, name: str, specifier: SpecifierSet, *, allow_yanked_pin: bool = False
     ) -> LazyFiltered[Version, Candidate]:
-        """:meth:`candidates`, each made only when read (:class:`~resolver.lazyseq.LazyFiltered`): a version's
+        """:meth:`candidates`, each made only when read (:class:`~resolver.index.lazyseq.LazyFiltered`): a version's
         best file is chosen and its link built then, so reading the first or the last costs one or a few."""
         project = canonicalize_name(name)
         groups = self._grouped(project) or {}

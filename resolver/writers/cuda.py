@@ -12,7 +12,7 @@ import json
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from resolver.cudaquery import BuildAnswer, CudaAnswer, LineAnswer
+    from resolver.cuda.query import BuildAnswer, CudaAnswer, LineAnswer
 
 __all__ = ["SCHEMA_VERSION", "render_cuda_json", "render_cuda_text"]
 

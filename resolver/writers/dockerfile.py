@@ -1,6 +1,6 @@
 """The ``Dockerfile.layers`` fragment: one ``COPY`` and one ``RUN pip install`` per layer, in install order.
 
-PURE: a :class:`~resolver.layers.LayerPlan` in, Dockerfile text out. Each layer copies only its own file, so
+PURE: a :class:`~resolver.lock.layers.LayerPlan` in, Dockerfile text out. Each layer copies only its own file, so
 Docker's cache for a layer depends on that file and the layers before it: editing the app layer's file rebuilds
 only the app layer, and a new torch rebuilds from the torch layer on. ``RUN --mount=type=cache`` keeps pip's
 download cache across builds (BuildKit; start the Dockerfile with ``# syntax=docker/dockerfile:1``). Paste the
@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from resolver.writers.layers import LOCKED_INSTALL, RANGES_INSTALL, human_size, range_entries
 
 if TYPE_CHECKING:
-    from resolver.layers import LayerPlan
+    from resolver.lock.layers import LayerPlan
 
 __all__ = ["IMAGE_DIR", "render_dockerfile"]
 

@@ -1,6 +1,6 @@
 """A lock as a pip requirements file with hashes: ``pip install --require-hashes -r FILE`` installs it.
 
-PURE: a :class:`~resolver.lock.Lock` in, text out. The layout is pip-compile's, which reviewers know:
+PURE: a :class:`~resolver.lock.model.Lock` in, text out. The layout is pip-compile's, which reviewers know:
 
     torch==2.7.1 \\
         --hash=sha256:<every wheel that fits the target> \\
@@ -22,7 +22,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from resolver.lock import Lock, LockedPackage
+    from resolver.lock.model import Lock, LockedPackage
 
 __all__ = ["describe_target", "index_lines", "pin_block", "render_hashed", "via"]
 

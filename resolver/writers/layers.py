@@ -1,6 +1,6 @@
 """Install layers as files: one hashed requirements file per layer, and a summary as text, JSON or Markdown.
 
-PURE: a :class:`~resolver.layers.LayerPlan` in, strings out. Each layer file is a hashed requirements file
+PURE: a :class:`~resolver.lock.layers.LayerPlan` in, strings out. Each layer file is a hashed requirements file
 (the pins of :mod:`resolver.writers.hashed`) with a header that says what the layer holds, why it comes where
 it does, which packages it took in as dependencies, its download size and the index it installs from; it
 installs with ``pip install --no-deps --require-hashes -r FILE`` after the layers before it. A layer file
@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from resolver.writers.hashed import describe_target, index_lines, pin_block, via
 
 if TYPE_CHECKING:
-    from resolver.layers import Layer, LayerPlan
+    from resolver.lock.layers import Layer, LayerPlan
 
 __all__ = [
     "LOCKED_INSTALL",

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from resolver.core.model import Finding, Severity
 
 if TYPE_CHECKING:
-    from resolver.checking import CheckOutcome
+    from resolver.results import CheckOutcome
 
 __all__ = ["render_markdown"]
 

@@ -1,6 +1,6 @@
 """A lock as PEP 751 ``pylock.toml``: ``uv pip install -r pylock.toml`` (and pip's ``-r``) install it.
 
-PURE: a :class:`~resolver.lock.Lock` in, TOML text out (written with tomli-w). What is written:
+PURE: a :class:`~resolver.lock.model.Lock` in, TOML text out (written with tomli-w). What is written:
 
 - top level: ``lock-version = "1.0"``, ``environments`` (the one target environment as a marker),
   ``requires-python`` (``==3.11.*``), ``created-by = "relax-pins"`` (no version: upgrading the tool does not
@@ -26,10 +26,10 @@ from typing import TYPE_CHECKING
 import tomli_w
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
-from resolver.lock import CREATED_BY, environment_marker
+from resolver.lock.model import CREATED_BY, environment_marker
 
 if TYPE_CHECKING:
-    from resolver.lock import Lock, LockedFile, LockedPackage
+    from resolver.lock.model import Lock, LockedFile, LockedPackage
 
 __all__ = ["pylock_document", "render_pylock"]
 

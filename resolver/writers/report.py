@@ -14,9 +14,8 @@ from typing import TYPE_CHECKING
 from resolver.core.model import Finding, Severity
 
 if TYPE_CHECKING:
-    from resolver.checking import CheckOutcome
-    from resolver.pipeline import RelaxResult
     from resolver.resolve.model import Resolution
+    from resolver.results import CheckOutcome, RelaxResult
 
 __all__ = ["SCHEMA_VERSION", "finding_dict", "render_diff", "render_findings", "render_json", "render_text"]
 

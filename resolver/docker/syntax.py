@@ -27,7 +27,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from resolver.dockershell import NAME, expand_braced, skip_balanced
+from resolver.docker.shell import NAME, expand_braced, skip_balanced
 from resolver.errors import InputError
 
 if TYPE_CHECKING:

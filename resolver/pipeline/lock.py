@@ -1,9 +1,9 @@
 """Locking wired for the commands: files in, one resolution for the target, a hashed :class:`Lock` out.
 
-``lock_files(result, options, settings)`` takes what :func:`resolver.pipeline.plan_relax` read, resolves the
+``lock_files(result, options, settings)`` takes what :func:`resolver.pipeline.relax.plan_relax` read, resolves the
 files' requirements at their newest for the target (one resolution, not the two of ``check``) and builds the
 lock from the index's release lists. ``layer_files`` does the same with the build tools added and splits the
-lock into install layers. Like :mod:`resolver.checking`, an index that cannot be reached is a value here
+lock into install layers. Like :mod:`resolver.pipeline.check`, an index that cannot be reached is a value here
 (``unreachable``, exit 3), and so is a hash that does not hold (``integrity``, exit 4: a downloaded file that
 differs from its sha256 on the index, or a file the index offers only an md5 for); no lock comes back then.
 
@@ -30,28 +30,29 @@ from urllib.parse import urlsplit
 from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 
-from resolver.checking import index_settings, open_cache, open_client
-from resolver.config import find_config, read_table
 from resolver.core.model import Direct, Finding, Severity
 from resolver.core.target import Target, make_target
 from resolver.errors import ConfigError
 from resolver.fsio import display_path
 from resolver.index.finder import Finder
 from resolver.index.settings import IndexSettings, redact
-from resolver.layers import BUILD_TOOLS, Group, LayerPlan, default_groups, merge_groups, plan_layers
-from resolver.lock import HashUnavailableError, Lock, Requested, build_lock, inputs_digest, strip_credentials
+from resolver.lock.layers import BUILD_TOOLS, Group, default_groups, merge_groups, plan_layers
+from resolver.lock.model import HashUnavailableError, Requested, build_lock, inputs_digest, strip_credentials
+from resolver.pipeline.check import index_settings, open_cache, open_client
+from resolver.pipeline.config import find_config, read_table
+from resolver.pipeline.environment import directs_of
 from resolver.resolve.engine import resolve
 from resolver.resolve.model import Conflict, Mode, Origin, Req
 from resolver.resolve.source import IndexSource
-from resolver.targets import directs_of
+from resolver.results import LayersOutcome, LockOutcome
 
 if TYPE_CHECKING:
-    from resolver.checking import IndexOptions
     from resolver.index.client import IndexClient
     from resolver.index.finder import Release
     from resolver.index.simple import FileLink
-    from resolver.pipeline import RelaxResult
+    from resolver.pipeline.check import IndexOptions
     from resolver.resolve.provider import Found, LookAhead
+    from resolver.results import RelaxResult
 
 __all__ = [
     "TORCH_FAMILY",
@@ -69,8 +70,6 @@ __all__ = [
 TORCH_FAMILY: frozenset[str] = frozenset({"torch", "torchvision", "torchaudio", "triton"})
 _VARIANT_PATH = re.compile(r"/whl/(cu\d{3,}|rocm\d+(?:\.\d+)*|cpu)/?$", re.IGNORECASE)
 _BUILD_TOOLS_REASON = "(build tools)"
-#: ``IndexUnreachableError.exit_code``; the client (and httpx) are imported only when a lock is made.
-_UNREACHABLE = 3
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -84,43 +83,6 @@ class LockSettings:
     torch_index_url: str | None = None
     variant: str | None = None
     relaxed: bool = False
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class LockOutcome:
-    """The lock, or the findings and reason that prevented one; ``inputs`` is always the inputs digest."""
-
-    lock: Lock | None
-    target: Target
-    indexes: tuple[str, ...]
-    inputs: str
-    findings: tuple[Finding, ...] = ()
-    unreachable: str | None = None
-    integrity: str | None = None
-
-    @property
-    def exit_code(self) -> int | None:
-        """4 (integrity), 3 (unreachable), 1 (no lock: an error finding), else None."""
-        if self.integrity:
-            return HashUnavailableError.exit_code  # 4, as IntegrityError
-        if self.unreachable:
-            return _UNREACHABLE
-        if self.lock is None:
-            return 1
-        return None
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class LayersOutcome:
-    """The lock outcome and, when there is a lock, its layers."""
-
-    outcome: LockOutcome
-    plan: LayerPlan | None
-
-    @property
-    def exit_code(self) -> int | None:
-        """As :attr:`LockOutcome.exit_code`."""
-        return self.outcome.exit_code
 
 
 def variant_of_url(url: str | None) -> str | None:

@@ -1,11 +1,11 @@
-"""The CUDA/PyTorch/Docker checks: requirements and a :class:`~resolver.cudatarget.CudaTarget` in, findings out.
+"""The CUDA/PyTorch/Docker checks: requirements and a :class:`~resolver.cuda.target.CudaTarget` in, findings out.
 
-PURE. How the pieces interact, which is what the checks model (details in :mod:`resolver.cudabuilds`):
+PURE. How the pieces interact, which is what the checks model (details in :mod:`resolver.cuda.builds`):
 the torch build pip installs brings its own CUDA runtime, so *that* CUDA is the one that runs; the image's
 CUDA toolkit matters for what is compiled in the image (``torch.utils.cpp_extension`` refuses a CUDA
 major-version mismatch and only warns about a minor one) and, through ``NVIDIA_REQUIRE_CUDA``, for the driver
 the container demands; the host driver must be new enough for the build's CUDA (fully, or with minor-version
-compatibility inside a major: :meth:`resolver.matrix.Matrix.driver_support`).
+compatibility inside a major: :meth:`resolver.cuda.matrix.Matrix.driver_support`).
 
 Findings (each on the requirement's or the FROM line, each with a ``fix``):
 
@@ -16,7 +16,7 @@ code                        severity  when
                                       build of the target's major (or the requested variant does not
                                       exist for that torch line)
 ``torch-family-mismatch``   error     torchvision/torchaudio that cannot go with the torch range
-                                      (:mod:`resolver.cudafamily`)
+                                      (:mod:`resolver.cuda.family`)
 ``cuda-driver-too-old``     error     the driver cannot run the build's CUDA, or the image's
                                       ``NVIDIA_REQUIRE_CUDA``; a warning under minor-version compatibility
 ``cuda-toolkit-mismatch``   error     the image's CUDA major differs from the build's: an error for a
@@ -39,7 +39,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from resolver.core.model import Finding, Severity
-from resolver.cudabuilds import (
+from resolver.cuda.builds import (
     Build,
     VariantRequest,
     arch_names,
@@ -58,18 +58,18 @@ from resolver.cudabuilds import (
     select_build,
     variant_requests,
 )
-from resolver.cudaenv import driver_findings, image_findings, python_findings
-from resolver.cudafamily import family_findings
+from resolver.cuda.environment import driver_findings, image_findings, python_findings
+from resolver.cuda.family import family_findings
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from resolver.core.model import Direct
-    from resolver.cudatarget import CudaTarget
-    from resolver.matrix import Matrix
-    from resolver.matrix_schema import CudaVersion, TorchLine
+    from resolver.cuda.matrix import Matrix
+    from resolver.cuda.schema import CudaVersion, TorchLine
+    from resolver.cuda.target import CudaTarget
 
-__all__ = ["cuda_findings", "variant_requests"]  # variant_requests is re-exported from resolver.cudabuilds
+__all__ = ["cuda_findings", "variant_requests"]  # variant_requests is re-exported from resolver.cuda.builds
 
 
 def _advice(torches: Sequence[Direct], target: CudaTarget, matrix: Matrix) -> str:

@@ -14,7 +14,7 @@ the stage and of the stages it is built FROM, before the line asked about. What 
 
 A RUN that runs a script (``bash setup.sh``, ``./install.sh``, ``. /env.sh``) might install Python: then the
 answer is ``None`` unless something above already said yes. The base image is not looked at here: combine
-with :func:`resolver.dockerimage.image_ships_python`.
+with :func:`resolver.docker.image.image_ships_python`.
 """
 
 from __future__ import annotations
@@ -22,15 +22,15 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from resolver.dockerpipopts import SHELLS, skip_prefix
-from resolver.dockershell import split_commands
-from resolver.dockersyntax import Locator
+from resolver.docker.pipoptions import SHELLS, skip_prefix
+from resolver.docker.shell import split_commands
+from resolver.docker.syntax import Locator
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
 
-    from resolver.docker import Dockerfile
-    from resolver.dockersyntax import Instruction
+    from resolver.docker.model import Dockerfile
+    from resolver.docker.syntax import Instruction
 
 __all__ = ["python_installed_before"]
 

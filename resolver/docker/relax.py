@@ -8,13 +8,13 @@ PURE. Each requirement word of each pip install (shell form, heredoc body, exec 
   lines inside a continued RUN, so the mark can sit there);
 - the new word is spelled for where it stands: inside the quotes it had (``"torch==2.1.0"`` stays double-
   quoted), JSON-encoded in an exec-form RUN, and otherwise double-quoted only when needed
-  (:func:`resolver.dockershell.quote_requirement`), which every relaxed range with a ``<`` is;
+  (:func:`resolver.docker.shell.quote_requirement`), which every relaxed range with a ``<`` is;
 - a word the shell would misread (an unquoted ``<`` or ``>``, as in ``torch>=2.0.0,<2.1.0``) is quoted
   even when its pin stays.
 
 With a matrix, relaxed torchvision/torchaudio words are kept on torch's lines
-(:func:`resolver.cudafamily.align_family`). Nothing else in the file changes: edits replace exactly the
-words' spans (:func:`resolver.dockershell.replace_word`), so the text between them round-trips byte for
+(:func:`resolver.cuda.family.align_family`). Nothing else in the file changes: edits replace exactly the
+words' spans (:func:`resolver.docker.shell.replace_word`), so the text between them round-trips byte for
 byte. Every rewritten word is a :class:`~resolver.core.model.Change` whose ``before``/``after`` are the words
 as written in the file.
 """
@@ -32,15 +32,17 @@ from resolver.core.relax import relax_specifier
 from resolver.core.reqopts import LineSyntaxError
 from resolver.core.reqpip import parse_pip_requirement
 from resolver.core.rewrite import KEEP_MARK, Rewrite
-from resolver.cudafamily import COMPANIONS, align_family
-from resolver.docker import parse_dockerfile, pip_installs, quote_requirement, replace_word
+from resolver.cuda.family import COMPANIONS, align_family
+from resolver.docker.model import parse_dockerfile
+from resolver.docker.pipinstall import pip_installs
+from resolver.docker.shell import quote_requirement, replace_word
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from resolver.core.policy import Policy
-    from resolver.docker import PipArg, PipInstall
-    from resolver.matrix import Matrix
+    from resolver.cuda.matrix import Matrix
+    from resolver.docker.pipinstall import PipArg, PipInstall
 
 __all__ = ["relax_dockerfile"]
 
@@ -102,7 +104,7 @@ def relax_dockerfile(
     """Relax the pins of every ``RUN pip install`` word and quote the words the shell would misread.
 
     Raises :class:`~resolver.errors.InputError` where the builder would refuse the file (see
-    :func:`resolver.docker.parse_dockerfile`). ``matrix``: keep the torch family aligned.
+    :func:`resolver.docker.model.parse_dockerfile`). ``matrix``: keep the torch family aligned.
     """
     df = parse_dockerfile(text, path=path, build_args=build_args)
     installs = pip_installs(df)

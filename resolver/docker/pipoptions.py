@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from resolver.dockershell import Word
+    from resolver.docker.shell import Word
 
 __all__ = [
     "GLOBAL_VALUE",

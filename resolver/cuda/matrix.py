@@ -2,7 +2,7 @@
 
 PURE apart from reading the shipped data file: no network, and no hardware detection (that lives elsewhere).
 The data is ``data/cuda_torch_matrix.yaml``, every row citing its source. The value types and the torch
-table's validation are in :mod:`resolver.matrix_schema`; the driver, NGC and glibc tables are read here.
+table's validation are in :mod:`resolver.cuda.schema`; the driver, NGC and glibc tables are read here.
 
 API::
 
@@ -42,7 +42,7 @@ import yaml
 from packaging.specifiers import SpecifierSet
 from packaging.version import InvalidVersion, Version
 
-from resolver.matrix_schema import (
+from resolver.cuda.schema import (
     CudaVersion,
     Distro,
     DriverFamily,
@@ -58,7 +58,7 @@ from resolver.matrix_schema import (
     parse_torch_lines,
     parse_variant,
 )
-from resolver.yamlio import safe_load
+from resolver.yamlio import safe_load, shipped_file
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -396,11 +396,12 @@ def _parse_matrix(document: object, source: str) -> Matrix:
 
 def builtin_path() -> Path:
     """The shipped data file: beside this module in a wheel, under ``data/`` at the top of a source tree."""
-    here = Path(__file__).resolve()
-    for candidate in (here.parent / "data" / MATRIX_FILE, here.parents[1] / "data" / MATRIX_FILE):
-        if candidate.is_file():
-            return candidate
-    raise MatrixError(f"the built-in {MATRIX_FILE} is missing from this installation", source=str(here))
+    found = shipped_file(MATRIX_FILE)
+    if found is None:
+        raise MatrixError(
+            f"the built-in {MATRIX_FILE} is missing from this installation", source=str(Path(__file__).resolve())
+        )
+    return found
 
 
 @functools.cache

@@ -31,12 +31,12 @@ import yaml
 from packaging.utils import canonicalize_name
 
 from resolver.errors import ConfigError
-from resolver.yamlio import safe_load
+from resolver.yamlio import safe_load, shipped_file
 
 if TYPE_CHECKING:
     from packaging.utils import NormalizedName
 
-    from resolver.lock import Lock, LockedPackage
+    from resolver.lock.model import Lock, LockedPackage
 
 __all__ = [
     "APP",
@@ -180,11 +180,12 @@ def parse_groups(text: str, *, source: str) -> tuple[Group, ...]:
 
 def builtin_path() -> Path:
     """The shipped layers file: beside this module in a wheel, under ``data/`` at the top of a source tree."""
-    here = Path(__file__).resolve()
-    for candidate in (here.parent / "data" / LAYERS_FILE, here.parents[1] / "data" / LAYERS_FILE):
-        if candidate.is_file():
-            return candidate
-    raise ConfigError(f"the built-in {LAYERS_FILE} is missing from this installation", path=str(here))
+    found = shipped_file(LAYERS_FILE)
+    if found is None:
+        raise ConfigError(
+            f"the built-in {LAYERS_FILE} is missing from this installation", path=str(Path(__file__).resolve())
+        )
+    return found
 
 
 @functools.cache

@@ -22,12 +22,12 @@ from dataclasses import dataclass
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
-from resolver.cudabuilds import Build, builds_of, family_ranges, index_for
-from resolver.cudaenv import max_full_cuda
-from resolver.cudatarget import parse_driver, parse_python
+from resolver.cuda.builds import Build, builds_of, family_ranges, index_for
+from resolver.cuda.environment import max_full_cuda
+from resolver.cuda.matrix import DriverSupport, Matrix
+from resolver.cuda.schema import CudaVersion, TorchLine, VariantError
+from resolver.cuda.target import parse_driver, parse_python
 from resolver.errors import InputError
-from resolver.matrix import DriverSupport, Matrix
-from resolver.matrix_schema import CudaVersion, TorchLine, VariantError
 
 __all__ = ["BuildAnswer", "CudaAnswer", "LineAnswer", "answer_cuda_query"]
 

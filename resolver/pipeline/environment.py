@@ -1,8 +1,8 @@
 """The CUDA and Docker side of a check: what the Dockerfiles and options say about the target, and the
 findings that need no index (Dockerfile mistakes, the torch/CUDA/driver/Python matrix).
 
-Glue, like :mod:`resolver.checking`: it reads the files the pipeline already read, and the local driver for
-``--cuda auto`` (:mod:`resolver.hardware`). Its findings are reported even when the index cannot be reached.
+Glue, like :mod:`resolver.pipeline.check`: it reads the files the pipeline already read, and the local driver for
+``--cuda auto`` (:mod:`resolver.cuda.hardware`). Its findings are reported even when the index cannot be reached.
 """
 
 from __future__ import annotations
@@ -14,14 +14,14 @@ from resolver.core.directs import directs_from_pyproject, directs_from_requireme
 from resolver.core.model import Direct, Finding
 from resolver.core.pyproject import parse as parse_pyproject
 from resolver.core.reqfile import EntryKind, parse
-from resolver.cudacheck import cuda_findings
-from resolver.cudatarget import target_from_options
-from resolver.hardware import detect_driver
-from resolver.matrix import load_matrix
+from resolver.cuda.check import cuda_findings
+from resolver.cuda.hardware import detect_driver
+from resolver.cuda.matrix import load_matrix
+from resolver.cuda.target import target_from_options
 
 if TYPE_CHECKING:
-    from resolver.dockercheck import DockerTarget
-    from resolver.pipeline import FileResult, RelaxResult
+    from resolver.docker.check import DockerTarget
+    from resolver.results import FileResult, RelaxResult
 
 __all__ = ["TargetFacts", "directs_of", "target_facts"]
 
@@ -36,7 +36,7 @@ class TargetFacts:
 
 
 def _docker(f: FileResult, *, relaxed: bool) -> DockerTarget:
-    from resolver.dockercheck import read_dockerfile_target
+    from resolver.docker.check import read_dockerfile_target
 
     folder = f.path.parent
     return read_dockerfile_target(

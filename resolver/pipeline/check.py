@@ -1,6 +1,6 @@
 """Verification wired for the commands: files in, index settings and target decided, findings out.
 
-``check_files(result, options, relaxed=...)`` takes what :func:`resolver.pipeline.plan_relax` read and
+``check_files(result, options, relaxed=...)`` takes what :func:`resolver.pipeline.relax.plan_relax` read and
 verifies either the ranges as they are (``relax-pins check``) or as the relax command would write them.
 An index that cannot be reached is a value here (``unreachable``), not an exception: the command still
 reports every finding that did not need the index, writes nothing and exits 3.
@@ -17,17 +17,18 @@ from typing import TYPE_CHECKING
 from resolver.core.directs import index_options
 from resolver.core.model import Finding, Severity
 from resolver.core.reqfile import parse
-from resolver.core.target import Target, make_target
+from resolver.core.target import make_target
 from resolver.index.cache import Cache, default_cache_dir
 from resolver.index.client import IndexClient, IndexUnreachableError, IntegrityError
 from resolver.index.finder import Finder
 from resolver.index.settings import IndexSettings, redact, resolve_settings
+from resolver.pipeline.environment import directs_of, target_facts
 from resolver.resolve.source import IndexSource
-from resolver.targets import directs_of, target_facts
-from resolver.verify import Verification, verify
+from resolver.resolve.verify import verify
+from resolver.results import CheckOutcome
 
 if TYPE_CHECKING:
-    from resolver.pipeline import FileResult, RelaxResult
+    from resolver.results import FileResult, RelaxResult
 
 __all__ = [
     "CheckOutcome",
@@ -62,28 +63,6 @@ class IndexOptions:
     cuda: str | None = None  # "12.8", "cpu" or "auto"
     driver: str | None = None
     torch_index: str | None = None  # the PyTorch wheel index base, for fixes that name where to install from
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CheckOutcome:
-    """What verification found; ``unreachable``/``integrity`` say why it could not finish."""
-
-    verification: Verification | None
-    target: Target
-    indexes: tuple[str, ...]
-    findings: tuple[Finding, ...] = ()
-    unreachable: str | None = None
-    integrity: str | None = None
-    stats: tuple[tuple[str, int], ...] = ()  # the client's counters: requests, cache_hits, bytes_received...
-
-    @property
-    def exit_code(self) -> int | None:
-        """3 (unreachable) or 4 (integrity) when verification could not finish, else None."""
-        if self.integrity:
-            return IntegrityError.exit_code
-        if self.unreachable:
-            return IndexUnreachableError.exit_code
-        return None
 
 
 def index_settings(options: IndexOptions, files: Sequence[FileResult]) -> tuple[IndexSettings, bool]:

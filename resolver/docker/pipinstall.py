@@ -1,7 +1,7 @@
 """The ``pip install`` commands of a Dockerfile, word by word, with exact offsets. Pure; no I/O.
 
 :func:`pip_installs` reads every RUN of every stage: shell form (split into simple commands by
-:func:`resolver.dockershell.split_commands`), exec form (``RUN ["pip", "install", "torch==2.1.0"]``) and the
+:func:`resolver.docker.shell.split_commands`), exec form (``RUN ["pip", "install", "torch==2.1.0"]``) and the
 heredoc bodies the shell runs (``RUN <<EOF``, ``RUN bash <<EOF``; not ``RUN python3 <<EOF`` nor a body with a
 non-shell shebang). A command is a pip install when, after ``NAME=value`` assignments, the wrappers ``sudo``,
 ``env``, ``gosu USER``, ``su-exec USER``, ``nice``, ``nohup``, ``time``, ``exec``, ``command`` and the shell
@@ -28,7 +28,7 @@ import bisect
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from resolver.dockerpipopts import (
+from resolver.docker.pipoptions import (
     LONG_VALUE,
     REDIRECTION,
     SHELLS,
@@ -38,14 +38,14 @@ from resolver.dockerpipopts import (
     long_name,
     skip_prefix,
 )
-from resolver.dockershell import ShellSyntaxError, Word, split_commands
-from resolver.dockersyntax import Heredoc, Instruction, Locator, json_array
+from resolver.docker.shell import ShellSyntaxError, Word, split_commands
+from resolver.docker.syntax import Heredoc, Instruction, Locator, json_array
 from resolver.errors import InputError
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-    from resolver.docker import Dockerfile, Stage
+    from resolver.docker.model import Dockerfile, Stage
 
 __all__ = ["PipArg", "PipInstall", "pip_installs"]
 

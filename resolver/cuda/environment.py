@@ -1,11 +1,11 @@
 """The checks of the environment around a torch build: Python, the driver, the base image. PURE.
 
-Called by :func:`resolver.cudacheck.cuda_findings` once per torch requirement with the build pip would
-install (:class:`~resolver.cudabuilds.Build`); see that module for the codes. Facts used:
+Called by :func:`resolver.cuda.check.cuda_findings` once per torch requirement with the build pip would
+install (:class:`~resolver.cuda.builds.Build`); see that module for the codes. Facts used:
 
 - Python: a line's ``python`` span is where the main index has its CPython wheels; outside it pip takes an
   older line silently, or finds no torch at all.
-- driver: :meth:`~resolver.matrix.Matrix.driver_support`. Below the family minimum a build cannot run
+- driver: :meth:`~resolver.cuda.matrix.Matrix.driver_support`. Below the family minimum a build cannot run
   (torch says "The NVIDIA driver on your system is too old"); between the family minimum and the toolkit's
   own driver it runs under minor-version compatibility, where PTX newer than the driver cannot be
   JIT-compiled (``CUDA_ERROR_UNSUPPORTED_PTX_VERSION``).
@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 from packaging.version import Version
 
 from resolver.core.model import Finding, Severity
-from resolver.cudabuilds import (
+from resolver.cuda.builds import (
     Build,
     builds_of,
     family_ranges,
@@ -34,14 +34,14 @@ from resolver.cudabuilds import (
     newest_release,
     requirement_texts,
 )
-from resolver.matrix import DriverSupport
-from resolver.matrix_schema import CudaVersion
+from resolver.cuda.matrix import DriverSupport
+from resolver.cuda.schema import CudaVersion
 
 if TYPE_CHECKING:
     from resolver.core.model import Direct
-    from resolver.cudatarget import CudaTarget, ImageFacts
-    from resolver.matrix import Matrix
-    from resolver.matrix_schema import TorchLine
+    from resolver.cuda.matrix import Matrix
+    from resolver.cuda.schema import TorchLine
+    from resolver.cuda.target import CudaTarget, ImageFacts
 
 __all__ = ["distro_pythons", "driver_findings", "image_findings", "max_full_cuda", "python_findings"]
 

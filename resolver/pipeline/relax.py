@@ -8,19 +8,20 @@ plus rendering; other tools (a pre-commit wrapper, a notebook) can call them the
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from resolver.config import load_policy
-from resolver.core.model import Change, Finding, Severity
+from resolver.core.model import Finding
 from resolver.core.policy import Bound, Policy
 from resolver.core.pyproject import parse as parse_pyproject
 from resolver.core.rewrite import Rewrite, relax_pyproject, relax_requirements
-from resolver.cudafamily import align_requirements
+from resolver.cuda.family import align_requirements
+from resolver.cuda.matrix import load_matrix
 from resolver.errors import InputError, InputErrors
 from resolver.fsio import TextFile, clean_stray_temps, display_path, read_text, write_all
-from resolver.matrix import load_matrix
-from resolver.sources import is_pyproject, load_requirements
+from resolver.pipeline.config import load_policy
+from resolver.pipeline.sources import is_pyproject, load_requirements
+from resolver.results import FileResult, RelaxResult
 
 __all__ = ["FileResult", "RelaxResult", "RelaxSettings", "apply", "plan_relax"]
 
@@ -32,46 +33,6 @@ class RelaxSettings:
     paths: tuple[Path, ...]
     bound: Bound | None = None
     config: Path | None = None
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class FileResult:
-    """One input file: as read, as it would be written, and the changes between."""
-
-    path: Path
-    display: str
-    kind: str
-    original: TextFile
-    text: str
-    changes: tuple[Change, ...] = ()
-    constraint: bool = False
-
-    @property
-    def changed(self) -> bool:
-        """Whether the new text differs from the file's text."""
-        return self.text != self.original.text
-
-    def new_bytes(self) -> bytes:
-        """The new text in the file's own encoding, with its BOM."""
-        return self.original.encode(self.text)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RelaxResult:
-    """Everything a relax run found and would change."""
-
-    files: tuple[FileResult, ...]
-    findings: tuple[Finding, ...] = field(default=())
-
-    @property
-    def changed_files(self) -> tuple[FileResult, ...]:
-        """The files whose text would change."""
-        return tuple(f for f in self.files if f.changed)
-
-    @property
-    def has_errors(self) -> bool:
-        """Whether any finding is an error (the command then exits 1)."""
-        return any(f.severity is Severity.ERROR for f in self.findings)
 
 
 def plan_relax(settings: RelaxSettings) -> RelaxResult:
@@ -182,8 +143,8 @@ def _plan_dockerfile(
         return
     seen.add(key)
     # The Dockerfile readers load only when a Dockerfile is planned (~60 ms of start-up otherwise).
-    from resolver.dockercheck import read_dockerfile_target
-    from resolver.dockerrelax import relax_dockerfile
+    from resolver.docker.check import read_dockerfile_target
+    from resolver.docker.relax import relax_dockerfile
 
     display = display_path(path)
     original = read_text(path, display=display)

@@ -1,23 +1,26 @@
-"""Read a Dockerfile: its stages, base images, ARG/ENV values and ``pip install`` lines. Pure; no I/O.
+"""The Dockerfile model: its stages, base images and ARG/ENV values. Pure; no I/O.
 
-The public API, all importable from here::
+The Dockerfile API, each name imported from the module that owns it::
 
-    df = parse_dockerfile(text, path="Dockerfile", build_args={"CUDA": "12.1"})
+    df = parse_dockerfile(text, path="Dockerfile", build_args={"CUDA": "12.1"})  # this module
     df.stages                         # Stage(index, name, base: ImageRef, base_raw, platform, line, ...)
     df.final_stage                    # the last stage; df.root_stage(s) / df.chain(s) follow FROM <stage>
-    recognise(df.final_stage.base)    # CudaImage | PytorchImage | NgcPytorchImage | PythonImage | OtherImage
+    recognise(df.final_stage.base)    # docker.image: CudaImage | PytorchImage | NgcPytorchImage | PythonImage | ...
     df.env_value(stage, "NVIDIA_REQUIRE_CUDA")
-    pip_installs(df)                  # every pip/pip3/python -m pip/uv pip install, with exact word offsets
-    df.python_installed_before(line)  # True / False / None (unknown), for the no-python-in-image check
-    quote_requirement("torch>=2.0.0,<2.1.0") == '"torch>=2.0.0,<2.1.0"'
-    replace_word(df.text, arg.file_start, arg.file_end, new)   # the rewriter's one primitive
+    pip_installs(df)                  # docker.pipinstall: every pip/uv pip install, with exact word offsets
+    python_installed_before(df, line) # docker.python: True / False / None (unknown), for no-python-in-image
+    quote_requirement("torch>=2.0.0,<2.1.0") == '"torch>=2.0.0,<2.1.0"'        # docker.shell
+    replace_word(df.text, arg.file_start, arg.file_end, new)   # docker.shell: the rewriter's one primitive
 
-The work is split by concern, one module each: :mod:`resolver.dockersyntax` turns lines into instructions
+The model imports none of the modules that read it (pip installs, Python in the image, the build context),
+so the package has no import cycle: they take a :class:`Dockerfile` and the model knows nothing of them.
+
+The work is split by concern, one module each: :mod:`resolver.docker.syntax` turns lines into instructions
 (parser directives, the escape character, continuations and the comment lines inside them, heredocs, flags,
-exec form) and reads the words of FROM/ARG/ENV; :mod:`resolver.dockershell` splits shell text into words
-with offsets; :mod:`resolver.dockerimage` reads image references and recognises CUDA/PyTorch/Python images;
-:mod:`resolver.dockerpip` finds pip installs, with pip's command line in :mod:`resolver.dockerpipopts`;
-:mod:`resolver.dockerpython` tells whether Python was installed. This module builds the stages.
+exec form) and reads the words of FROM/ARG/ENV; :mod:`resolver.docker.shell` splits shell text into words
+with offsets; :mod:`resolver.docker.image` reads image references and recognises CUDA/PyTorch/Python images;
+:mod:`resolver.docker.pipinstall` finds pip installs, with pip's command line in :mod:`resolver.docker.pipoptions`;
+:mod:`resolver.docker.python` tells whether Python was installed. This module builds the stages.
 
 Stages: ``FROM [--platform=P] image [AS name]``. Global ``ARG`` before the first FROM (defaults, overridden
 by ``build_args``) is substituted into FROM; in a stage, ``ARG X`` without a default brings the global value
@@ -45,23 +48,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
-from resolver.dockerimage import (
-    CudaImage,
-    ImageRef,
-    NgcPytorchImage,
-    OtherImage,
-    PythonImage,
-    PytorchImage,
-    RecognisedImage,
-    image_ships_python,
-    parse_image_ref,
-    recognise,
-)
-from resolver.dockerpip import PipArg, PipInstall, pip_installs
-from resolver.dockerpython import python_installed_before
-from resolver.dockershell import quote_requirement, replace_word
-from resolver.dockersyntax import (
-    Heredoc,
+from resolver.docker.image import ImageRef, RecognisedImage, parse_image_ref, recognise
+from resolver.docker.syntax import (
     Instruction,
     Locator,
     docker_split,
@@ -75,29 +63,7 @@ from resolver.errors import InputError
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
 
-__all__ = [
-    "CudaImage",
-    "DockerWarning",
-    "Dockerfile",
-    "Heredoc",
-    "ImageRef",
-    "Instruction",
-    "NgcPytorchImage",
-    "OtherImage",
-    "PipArg",
-    "PipInstall",
-    "PythonImage",
-    "PytorchImage",
-    "RecognisedImage",
-    "Stage",
-    "image_ships_python",
-    "parse_dockerfile",
-    "parse_image_ref",
-    "pip_installs",
-    "quote_requirement",
-    "recognise",
-    "replace_word",
-]
+__all__ = ["DockerWarning", "Dockerfile", "Stage", "parse_dockerfile"]
 
 _KEYWORDS = "ADD ARG CMD COPY ENTRYPOINT ENV EXPOSE FROM HEALTHCHECK LABEL MAINTAINER ONBUILD RUN SHELL"
 KEYWORDS = frozenset((_KEYWORDS + " STOPSIGNAL USER VOLUME WORKDIR").split())
@@ -192,14 +158,6 @@ class Dockerfile:
     def env_value(self, stage: Stage, name: str) -> str | None:
         """The value ``ENV`` gives ``name`` at the end of ``stage``, parent stages included."""
         return dict(stage.env).get(name)
-
-    def python_installed_before(self, line: int) -> bool | None:
-        """Whether a RUN before ``line``, in its stage or the stages it is built FROM, installs Python.
-
-        ``None`` when that cannot be told (an opaque script ran, or Python may have been copied in); see
-        :func:`resolver.dockerpip.python_installed_before`.
-        """
-        return python_installed_before(self, line)
 
     def scoped(self, stage: Stage) -> Iterator[tuple[Instruction, Mapping[str, str | None]]]:
         """Each instruction of ``stage`` with the variables in scope when it runs (ENV over ARG).

@@ -8,7 +8,7 @@
 2. ``/proc/driver/nvidia/version`` (``NVRM version: NVIDIA UNIX x86_64 Kernel Module  535.104.05  ...``),
    which exists whenever the kernel module is loaded, even without ``nvidia-smi`` (a slim container).
 
-No driver is a value, :class:`~resolver.cudatarget.NoGpu` with the reason, never an exception: a laptop or a
+No driver is a value, :class:`~resolver.cuda.target.NoGpu` with the reason, never an exception: a laptop or a
 CI runner without a GPU is an expected place to run relax-pins. The runner and the file reader are
 parameters so that tests inject the outputs of real machines instead of needing one.
 """
@@ -20,7 +20,7 @@ import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from resolver.cudatarget import DriverInfo, GpuInfo, NoGpu
+from resolver.cuda.target import DriverInfo, GpuInfo, NoGpu
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence

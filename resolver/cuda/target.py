@@ -1,20 +1,20 @@
 """The CUDA target of a check: which CUDA, driver, Python and base image the requirements must work with.
 
 PURE: option values and facts in, a :class:`CudaTarget` out. Hardware detection (the one piece of I/O) is in
-:mod:`resolver.hardware`, which returns the :class:`DriverInfo` / :class:`NoGpu` values defined here so that
+:mod:`resolver.cuda.hardware`, which returns the :class:`DriverInfo` / :class:`NoGpu` values defined here so that
 this module, the checks and the writers never import it.
 
 Where each fact comes from, strongest first (``CudaTarget.sources`` records the winner for messages):
 
 - CUDA: ``--cuda 12.8`` (or ``cu128``), ``--cuda cpu``; else the base image (an ``nvidia/cuda`` tag, the CUDA
   of a ``pytorch/pytorch`` tag, the NGC table of the matrix). ``--cuda auto`` names no CUDA: it targets the
-  local driver, and the driver decides which CUDA builds run (see :mod:`resolver.cudacheck`).
+  local driver, and the driver decides which CUDA builds run (see :mod:`resolver.cuda.check`).
 - driver: ``--driver 535.104``; else the detected one (``--cuda auto``).
 - Python: ``--python 3.12``; else the base image (``python:3.12-slim``, the NGC table, or the distribution's
   Python once a RUN installs ``python3``).
 - machine: the image's ``--platform`` (``linux/arm64`` is aarch64), else x86_64.
 
-The image facts (:class:`ImageFacts`) are read from a Dockerfile by :mod:`resolver.dockercheck`.
+The image facts (:class:`ImageFacts`) are read from a Dockerfile by :mod:`resolver.docker.check`.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from resolver.cuda.schema import CudaVersion, VariantError
 from resolver.errors import InputError
-from resolver.matrix_schema import CudaVersion, VariantError
 
 __all__ = [
     "CudaTarget",
@@ -192,7 +192,7 @@ def target_from_options(
     """The target for ``--cuda``/``--driver``/``--python``, the detected driver and a base image's facts.
 
     Options win over the image (see the module docstring). ``--cuda auto`` uses ``detected`` (pass what
-    :func:`resolver.hardware.detect_driver` returned; ``None`` counts as "no GPU found"). Raises
+    :func:`resolver.cuda.hardware.detect_driver` returned; ``None`` counts as "no GPU found"). Raises
     :class:`InputError` for a ``--cuda``, ``--driver`` or ``--python`` value it cannot read.
     """
     sources: list[tuple[str, str]] = []

@@ -44,10 +44,10 @@ from resolver.index.simple import parse_filename
 if TYPE_CHECKING:
     from collections.abc import Collection
 
+    from resolver.cuda.matrix import Matrix
+    from resolver.cuda.schema import TorchLine, TorchRelease
     from resolver.index.metadata import CoreMetadata
     from resolver.index.simple import FileLink, ProjectPage
-    from resolver.matrix import Matrix
-    from resolver.matrix_schema import TorchLine, TorchRelease
 
 __all__ = ["Discrepancy", "IndexReader", "verify_matrix"]
 

@@ -1,6 +1,6 @@
 """Which torch build pip would install, and how to name a better one. PURE; shared by the CUDA checks.
 
-The model (the data is the matrix's, :mod:`resolver.matrix`):
+The model (the data is the matrix's, :mod:`resolver.cuda.matrix`):
 
 - every torch wheel for Linux carries its own CUDA runtime, inside the wheel (1.12) or as the ``nvidia-*`` /
   ``cuda-toolkit`` wheels it requires (1.13 on), so the CUDA that runs is the build's, whatever the image
@@ -24,14 +24,14 @@ from typing import TYPE_CHECKING
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
-from resolver.matrix_schema import CudaVersion, Variant, VariantError, parse_variant
+from resolver.cuda.schema import CudaVersion, Variant, VariantError, parse_variant
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
     from resolver.core.model import Direct
-    from resolver.matrix import Matrix
-    from resolver.matrix_schema import TorchLine
+    from resolver.cuda.matrix import Matrix
+    from resolver.cuda.schema import TorchLine
 
 __all__ = [
     "INDEX_PLACEHOLDER",

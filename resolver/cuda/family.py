@@ -28,14 +28,14 @@ from packaging.version import Version
 from resolver.core.model import Finding, Severity
 from resolver.core.reqfile import EntryKind, parse
 from resolver.core.rewrite import Rewrite
-from resolver.cudabuilds import line_range, newest_line
+from resolver.cuda.builds import line_range, newest_line
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Mapping, Sequence
 
     from resolver.core.model import Direct
-    from resolver.matrix import Matrix
-    from resolver.matrix_schema import TorchLine
+    from resolver.cuda.matrix import Matrix
+    from resolver.cuda.schema import TorchLine
 
 __all__ = [
     "COMPANIONS",

@@ -23,13 +23,13 @@ import posixpath
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from resolver.dockersyntax import docker_split, docker_word, json_array
+from resolver.docker.syntax import docker_split, docker_word, json_array
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from resolver.docker import Dockerfile, Stage
-    from resolver.dockersyntax import Instruction
+    from resolver.docker.model import Dockerfile, Stage
+    from resolver.docker.syntax import Instruction
 
 __all__ = ["ContextMap", "context_map"]
 

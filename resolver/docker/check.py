@@ -3,20 +3,20 @@
 :func:`read_dockerfile_target` reads every stage (``FROM --platform``, ARG defaults and ``build_args``,
 ``FROM <stage>`` chains) and gives a :class:`DockerTarget`:
 
-- ``image``: the facts of the final stage's base image (:mod:`resolver.dockerfacts`), which the CUDA checks
+- ``image``: the facts of the final stage's base image (:mod:`resolver.docker.facts`), which the CUDA checks
   take as their target (``target_from_options(..., image=docker.image)``); ``stages``: every stage's;
 - ``requirements``: the requirement words of every ``RUN pip install`` as :class:`~resolver.core.model.Direct`
   values placed on their Dockerfile line, so they are verified like a requirements file's; a word that uses
   an ARG/ENV without a value is ``unchecked``;
 - ``requirement_files``: each ``-r``/``-c`` file, mapped back through COPY/``--mount`` to the build context
-  (:mod:`resolver.dockercontext`); ``index_urls`` and ``local_variants`` (``+cu121`` labels, uv's
-  ``--torch-backend``) for :func:`resolver.cudacheck.cuda_findings`; ``built_from_source``: why something
+  (:mod:`resolver.docker.context`); ``index_urls`` and ``local_variants`` (``+cu121`` labels, uv's
+  ``--torch-backend``) for :func:`resolver.cuda.check.cuda_findings`; ``built_from_source``: why something
   is compiled (a VCS URL, ``--no-binary``, ``--no-build-isolation``);
 - ``findings`` that need only the Dockerfile: ``shell-redirect`` (error: an unquoted ``<``/``>`` in a
   requirement word), ``no-python-in-image`` (error: ``pip`` in an image without Python before anything
   installs it), ``image-bloat`` (info: a ``-devel`` final image in which nothing is compiled).
 
-:func:`relax_dockerfile` (:mod:`resolver.dockerrelax`) rewrites the requirement words in place.
+:func:`relax_dockerfile` (:mod:`resolver.docker.relax`) rewrites the requirement words in place.
 """
 
 from __future__ import annotations
@@ -34,18 +34,23 @@ from packaging.version import InvalidVersion, Version
 from resolver.core.model import Direct, Finding, Severity
 from resolver.core.reqopts import LineSyntaxError
 from resolver.core.reqpip import parse_editable, parse_pip_requirement
-from resolver.docker import image_ships_python, parse_dockerfile, pip_installs, quote_requirement
-from resolver.dockercontext import ContextMap, context_map
-from resolver.dockerfacts import image_facts
-from resolver.dockerrelax import relax_dockerfile
-from resolver.matrix_schema import VariantError, parse_variant
+from resolver.cuda.schema import VariantError, parse_variant
+from resolver.docker.context import ContextMap, context_map
+from resolver.docker.facts import image_facts
+from resolver.docker.image import image_ships_python
+from resolver.docker.model import parse_dockerfile
+from resolver.docker.pipinstall import pip_installs
+from resolver.docker.python import python_installed_before
+from resolver.docker.relax import relax_dockerfile
+from resolver.docker.shell import quote_requirement
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
-    from resolver.cudatarget import ImageFacts
-    from resolver.docker import Dockerfile, PipArg, PipInstall
-    from resolver.matrix import Matrix
+    from resolver.cuda.matrix import Matrix
+    from resolver.cuda.target import ImageFacts
+    from resolver.docker.model import Dockerfile
+    from resolver.docker.pipinstall import PipArg, PipInstall
 
 __all__ = ["DockerTarget", "RequirementFileRef", "read_dockerfile_target", "relax_dockerfile"]
 
@@ -214,7 +219,7 @@ def _no_python(df: Dockerfile, installs: tuple[PipInstall, ...], stages: tuple[I
         stage = df.stages[pi.stage]
         if (
             image_ships_python(df.root_stage(stage).image) is not False
-            or df.python_installed_before(pi.line) is not False
+            or python_installed_before(df, pi.line) is not False
         ):
             continue
         image = stages[pi.stage]

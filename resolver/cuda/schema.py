@@ -7,7 +7,7 @@ typo cannot silently drop a fact. Beyond types and formats it checks what keeps 
 sorted and unique; every release inside its line and paired with companions of the line's companion minor; the
 torch requirement a companion declares accepts the torch it is paired with; every release's CUDA equal to the
 line's default CUDA; triton pins inside the line's triton minor; every field cited. The driver, NGC and glibc
-tables are read in :mod:`resolver.matrix`; :func:`check_coverage` ties them to this one.
+tables are read in :mod:`resolver.cuda.matrix`; :func:`check_coverage` ties them to this one.
 
 Variants are ``cuXYZ`` (CUDA X.Y: the first two digits are the major, the rest the minor, so cu118 is 11.8 and
 cu1210 would be 12.10), ``rocmX[.Y[.Z]]`` and ``cpu``.
@@ -225,7 +225,7 @@ class Distro:
 class Node:
     """A value of the YAML document with its path, so that every error names the entry it is about.
 
-    Shared with :mod:`resolver.matrix`, which reads the driver, NGC and glibc tables with it.
+    Shared with :mod:`resolver.cuda.matrix`, which reads the driver, NGC and glibc tables with it.
     """
 
     __slots__ = ("path", "source", "value")

@@ -1,6 +1,6 @@
-"""What a Dockerfile stage's base image means for the CUDA checks: :class:`~resolver.cudatarget.ImageFacts`.
+"""What a Dockerfile stage's base image means for the CUDA checks: :class:`~resolver.cuda.target.ImageFacts`.
 
-PURE. The tag is read by :func:`resolver.dockerimage.recognise`; what the tag implies comes from the matrix:
+PURE. The tag is read by :func:`resolver.docker.image.recognise`; what the tag implies comes from the matrix:
 
 - ``nvidia/cuda:<X.Y.Z>-<flavor>-<os>``: the CUDA toolkit X.Y; no Python (``ships_python`` False); nvcc only
   in ``-devel``; CUDA libraries beyond libcudart in every flavor but ``-base``; ``NVIDIA_REQUIRE_CUDA=cuda>=X.Y``
@@ -15,7 +15,7 @@ PURE. The tag is read by :func:`resolver.dockerimage.recognise`; what the tag im
 ``ENV NVIDIA_REQUIRE_CUDA`` / ``NVIDIA_DISABLE_REQUIRE`` in the Dockerfile override the image's. The machine
 is read from ``FROM --platform`` (``linux/arm64`` -> aarch64); without one, x86_64 (the usual build host).
 When the image has no Python, a RUN that installs ``python3`` (apt-get, dnf...) gives the distribution's
-Python (:func:`resolver.cudaenv.distro_pythons`), ``python3.11`` or ``uv python install 3.11`` that version.
+Python (:func:`resolver.cuda.environment.distro_pythons`), ``python3.11`` or ``uv python install 3.11`` that version.
 """
 
 from __future__ import annotations
@@ -24,15 +24,15 @@ import re
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from resolver.cudaenv import distro_pythons
-from resolver.cudatarget import ImageFacts
-from resolver.dockerimage import CudaImage, NgcPytorchImage, PythonImage, PytorchImage, image_ships_python
-from resolver.dockershell import split_commands
-from resolver.matrix_schema import CudaVersion, VariantError
+from resolver.cuda.environment import distro_pythons
+from resolver.cuda.schema import CudaVersion, VariantError
+from resolver.cuda.target import ImageFacts
+from resolver.docker.image import CudaImage, NgcPytorchImage, PythonImage, PytorchImage, image_ships_python
+from resolver.docker.shell import split_commands
 
 if TYPE_CHECKING:
-    from resolver.docker import Dockerfile, Stage
-    from resolver.matrix import Matrix
+    from resolver.cuda.matrix import Matrix
+    from resolver.docker.model import Dockerfile, Stage
 
 __all__ = ["image_facts", "installed_python", "machine_of"]
 

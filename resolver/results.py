@@ -1,0 +1,101 @@
+"""The values a command's run produces and the writers render: per file, per environment, per command.
+
+They sit between the pipeline, which makes them, and the writers and the CLI, which render them and map
+them to an exit code (:mod:`resolver.cli.exits`, the one place that does). Pure values: no I/O, no
+rendering, no exit codes. An index that could not be reached, or a hash that did not hold, is a value here
+(``unreachable``, ``integrity``: the reason, in words), not an exception: the command still reports every
+finding that did not need the index.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from resolver.core.model import Finding, Severity
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from resolver.core.model import Change
+    from resolver.core.target import Target
+    from resolver.fsio import TextFile
+    from resolver.lock.layers import LayerPlan
+    from resolver.lock.model import Lock
+    from resolver.resolve.verify import Verification
+
+__all__ = ["CheckOutcome", "FileResult", "LayersOutcome", "LockOutcome", "RelaxResult"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FileResult:
+    """One input file: as read, as it would be written, and the changes between."""
+
+    path: Path
+    display: str
+    kind: str
+    original: TextFile
+    text: str
+    changes: tuple[Change, ...] = ()
+    constraint: bool = False
+
+    @property
+    def changed(self) -> bool:
+        """Whether the new text differs from the file's text."""
+        return self.text != self.original.text
+
+    def new_bytes(self) -> bytes:
+        """The new text in the file's own encoding, with its BOM."""
+        return self.original.encode(self.text)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RelaxResult:
+    """Everything a relax run found and would change."""
+
+    files: tuple[FileResult, ...]
+    findings: tuple[Finding, ...] = field(default=())
+
+    @property
+    def changed_files(self) -> tuple[FileResult, ...]:
+        """The files whose text would change."""
+        return tuple(f for f in self.files if f.changed)
+
+    @property
+    def has_errors(self) -> bool:
+        """Whether any finding is an error (the command then exits 1)."""
+        return any(f.severity is Severity.ERROR for f in self.findings)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CheckOutcome:
+    """What verification found; ``unreachable``/``integrity`` say why it could not finish."""
+
+    verification: Verification | None
+    target: Target
+    indexes: tuple[str, ...]
+    findings: tuple[Finding, ...] = ()
+    unreachable: str | None = None
+    integrity: str | None = None
+    stats: tuple[tuple[str, int], ...] = ()  # the client's counters: requests, cache_hits, bytes_received...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LockOutcome:
+    """The lock, or the findings and reason that prevented one; ``inputs`` is always the inputs digest."""
+
+    lock: Lock | None
+    target: Target
+    indexes: tuple[str, ...]
+    inputs: str
+    findings: tuple[Finding, ...] = ()
+    unreachable: str | None = None
+    integrity: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LayersOutcome:
+    """The lock outcome and, when there is a lock, its layers."""
+
+    outcome: LockOutcome
+    plan: LayerPlan | None
