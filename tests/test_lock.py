@@ -20,6 +20,7 @@ from packaging.version import Version
 
 from resolver.cli.exits import exit_code
 from resolver.core.target import make_target
+from resolver.cuda.builds import variant_of_url
 from resolver.lock.model import (
     HashUnavailableError,
     Lock,
@@ -31,7 +32,7 @@ from resolver.lock.model import (
     strip_credentials,
 )
 from resolver.pipeline.check import IndexOptions
-from resolver.pipeline.lock import LockOutcome, LockSettings, lock_files, lock_inputs, variant_of_url
+from resolver.pipeline.lock import LockOutcome, LockSettings, lock_files, lock_inputs
 from resolver.pipeline.relax import RelaxResult, RelaxSettings, plan_relax
 from resolver.writers.hashed import render_hashed
 from resolver.writers.pylock import pylock_document, render_pylock

@@ -20,10 +20,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
+from resolver.core.kinds import is_dockerfile
 from resolver.cuda.schema import CudaVersion, Variant, VariantError, parse_variant
 
 if TYPE_CHECKING:
@@ -45,7 +47,6 @@ __all__ = [
     "has_text",
     "how_text",
     "index_for",
-    "is_dockerfile",
     "line_range",
     "matching_build",
     "newest_line",
@@ -59,7 +60,7 @@ __all__ = [
 
 #: How a fix names the PyTorch wheel index when the caller configured no base URL.
 INDEX_PLACEHOLDER = "<PyTorch wheel index>"
-_WHL = re.compile(r"(?:^|/)whl/(?:nightly/|test/)?(cu\d{3,4}|cpu|rocm\d+(?:\.\d+)*)/?(?:$|[?#])")
+_WHL = re.compile(r"(?:^|/)whl/(?:nightly/|test/)?(cu\d{3,4}|cpu|rocm\d+(?:\.\d+)*)/?$", re.IGNORECASE)
 _SM_NAMES = {
     "sm_35": "Kepler",
     "sm_37": "Kepler",
@@ -113,9 +114,14 @@ class VariantRequest:
         return f"{self.origin} ({at})"
 
 
-def variant_of_url(url: str) -> str | None:
-    """The variant an index URL serves, by its path shape (``.../whl/cu121`` -> ``cu121``), or ``None``."""
-    match = _WHL.search(url.strip())
+def variant_of_url(url: str | None) -> str | None:
+    """The variant a PyTorch wheel index URL serves, by its path: ``.../whl/cu128``, ``.../whl/nightly/cu128``
+    and ``.../whl/test/cu128`` -> ``cu128`` (any case, trailing slash, query or credentials aside); ``None``
+    for other shapes (a find-links page such as ``.../whl/cu113/torch_stable.html`` included) and for a
+    variant name that is not one (``cu1``)."""
+    if not url:
+        return None
+    match = _WHL.search(urlsplit(url.strip()).path)
     if match is None:
         return None
     try:
@@ -197,14 +203,6 @@ def line_range(line: TorchLine, package: str = "torch") -> str:
 def family_ranges(line: TorchLine) -> tuple[tuple[str, str], ...]:
     """``(("torch", ">=2.1.0,<2.2.0"), ("torchvision", ...), ("torchaudio", ...))`` for one line."""
     return tuple((name, line_range(line, name)) for name in ("torch", "torchvision", "torchaudio"))
-
-
-def is_dockerfile(path: str | None) -> bool:
-    """Whether a finding's file is a Dockerfile, whose fixes must quote ``<``/``>`` for the shell."""
-    if path is None:
-        return False
-    name = path.replace("\\", "/").rsplit("/", 1)[-1].lower()
-    return "dockerfile" in name or name.startswith("containerfile")
 
 
 def requirement_texts(pairs: Iterable[tuple[str, str]], *, path: str | None) -> str:

@@ -20,18 +20,17 @@ a source changed.
 from __future__ import annotations
 
 import contextlib
-import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 
 from resolver.core.model import Direct, Finding, Severity
 from resolver.core.target import Target, make_target
+from resolver.cuda.builds import variant_of_url
 from resolver.errors import ConfigError
 from resolver.fsio import display_path
 from resolver.index.finder import Finder
@@ -63,12 +62,10 @@ __all__ = [
     "load_groups",
     "lock_files",
     "lock_inputs",
-    "variant_of_url",
 ]
 
 #: The names read from the PyTorch wheel index when one is given.
 TORCH_FAMILY: frozenset[str] = frozenset({"torch", "torchvision", "torchaudio", "triton"})
-_VARIANT_PATH = re.compile(r"/whl/(cu\d{3,}|rocm\d+(?:\.\d+)*|cpu)/?$", re.IGNORECASE)
 _BUILD_TOOLS_REASON = "(build tools)"
 
 
@@ -83,14 +80,6 @@ class LockSettings:
     torch_index_url: str | None = None
     variant: str | None = None
     relaxed: bool = False
-
-
-def variant_of_url(url: str | None) -> str | None:
-    """``cu128`` for a PyTorch wheel index URL ending in ``/whl/cu128``; ``None`` for other shapes."""
-    if not url:
-        return None
-    match = _VARIANT_PATH.search(urlsplit(url).path)
-    return match[1].lower() if match else None
 
 
 @dataclass(slots=True)

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from resolver.core.kinds import is_dockerfile, is_pyproject
 from resolver.core.model import Finding
 from resolver.core.policy import Bound, Policy
 from resolver.core.pyproject import parse as parse_pyproject
@@ -20,7 +21,7 @@ from resolver.cuda.matrix import load_matrix
 from resolver.errors import InputError, InputErrors
 from resolver.fsio import TextFile, clean_stray_temps, display_path, read_text, write_all
 from resolver.pipeline.config import load_policy
-from resolver.pipeline.sources import is_pyproject, load_requirements
+from resolver.pipeline.sources import load_requirements
 from resolver.results import FileResult, RelaxResult
 
 __all__ = ["FileResult", "RelaxResult", "RelaxSettings", "apply", "plan_relax"]
@@ -74,10 +75,10 @@ def _plan_one(
     findings: list[Finding],
 ) -> None:
     """Read one input (a pyproject.toml, or a requirements file with its includes) into ``files``."""
-    if is_dockerfile(path):
+    if is_dockerfile(str(path)):
         _plan_dockerfile(path, policy_for, seen, files, findings)
         return
-    if is_pyproject(path):
+    if is_pyproject(str(path)):
         key = path.resolve()
         if key in seen:
             return
@@ -122,12 +123,6 @@ def _check_link(f: FileResult) -> None:
             path=f.display,
             hint="pass --allow-outside-links to write through it",
         )
-
-
-def is_dockerfile(path: Path) -> bool:
-    """Whether ``path`` is read as a Dockerfile: ``Dockerfile``, ``Dockerfile.*`` or ``*.dockerfile``."""
-    name = path.name.lower()
-    return name == "dockerfile" or name.startswith("dockerfile.") or name.endswith(".dockerfile")
 
 
 def _plan_dockerfile(

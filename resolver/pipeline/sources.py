@@ -16,7 +16,7 @@ from resolver.core.reqfile import EntryKind, RequirementsFile, parse_all
 from resolver.errors import IncludeError, InputError, InputErrors
 from resolver.fsio import TextFile, display_path, read_text
 
-__all__ = ["MAX_INCLUDE_DEPTH", "RequirementsSource", "is_pyproject", "load_requirements"]
+__all__ = ["MAX_INCLUDE_DEPTH", "RequirementsSource", "load_requirements"]
 
 #: How deep ``-r`` includes may nest before relax-pins calls it a mistake.
 MAX_INCLUDE_DEPTH = 32
@@ -32,11 +32,6 @@ class RequirementsSource:
     model: RequirementsFile
     included_from: tuple[str, int] | None = None
     constraint: bool = False
-
-
-def is_pyproject(path: Path) -> bool:
-    """Whether ``path`` is read as a pyproject.toml (by name) rather than as a requirements file."""
-    return path.name == "pyproject.toml" or path.suffix == ".toml"
 
 
 def _parse(text: str, display: str, errors: list[InputError]) -> RequirementsFile:
