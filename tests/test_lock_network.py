@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from packaging.pylock import Pylock
 
-from resolver.pipeline.check import IndexOptions
 from resolver.pipeline.lock import layer_files, lock_files
 from resolver.pipeline.relax import RelaxSettings, plan_relax
+from resolver.pipeline.session import IndexOptions
 from resolver.writers.pylock import render_pylock
 from tests.test_lock import isolate_pip, load_toml
 

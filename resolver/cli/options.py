@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from resolver.core.policy import Bound
-from resolver.pipeline.check import IndexOptions
+from resolver.pipeline.session import IndexOptions
 
 __all__ = [
     "BoundOpt",

@@ -1,8 +1,16 @@
-"""The CUDA and Docker side of a check: what the Dockerfiles and options say about the target, and the
-findings that need no index (Dockerfile mistakes, the torch/CUDA/driver/Python matrix).
+"""Environments: where a set of input files installs. An :class:`Environment` is a value: the target
+(Python, platform, and the CUDA side the Dockerfiles and options imply), the indexes and find-links that
+serve it, the files that install into it and their direct requirements, and the findings that need no
+index (Dockerfile mistakes, the torch/CUDA/driver/Python matrix; reported even when the index cannot be
+reached).
 
-Glue, like :mod:`resolver.pipeline.check`: it reads the files the pipeline already read, and the local driver for
-``--cuda auto`` (:mod:`resolver.cuda.hardware`). Its findings are reported even when the index cannot be reached.
+Today every file given to one command installs into one environment (:func:`environments` returns one), as
+before environments were values; the seam is here so that files can be grouped by where they install
+(a Dockerfile's image and indexes for the files it installs, the options for the rest) without touching
+the session, the resolution or the writers.
+
+Glue: it reads the files the pipeline already read, and the local driver for ``--cuda auto``
+(:mod:`resolver.cuda.hardware`).
 """
 
 from __future__ import annotations
@@ -12,18 +20,86 @@ from typing import TYPE_CHECKING
 
 from resolver.core.directs import directs_from_pyproject, directs_from_requirements
 from resolver.core.model import Direct, Finding
-from resolver.core.pyproject import parse as parse_pyproject
-from resolver.core.reqfile import EntryKind, parse
+from resolver.core.reqfile import EntryKind
+from resolver.core.target import Target, make_target
 from resolver.cuda.check import cuda_findings
 from resolver.cuda.hardware import detect_driver
 from resolver.cuda.matrix import load_matrix
 from resolver.cuda.target import target_from_options
+from resolver.index.settings import IndexSettings, redact
+from resolver.pipeline.inputs import dockerfile_target, pyproject_model, requirements_model
+from resolver.pipeline.session import IndexOptions, index_settings
 
 if TYPE_CHECKING:
     from resolver.docker.check import DockerTarget
     from resolver.results import FileResult, RelaxResult
 
-__all__ = ["TargetFacts", "directs_of", "target_facts"]
+__all__ = ["Environment", "TargetFacts", "directs_of", "environments", "lock_environment", "target_facts"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Environment:
+    """One place files install into, and what serves it.
+
+    ``files`` install into ``target`` from ``index`` (pre-releases allowed when ``pre``); ``directs`` are
+    their direct requirements (as written, or as the relax command would write them when ``relaxed``);
+    ``findings`` are what was found without the index.
+    """
+
+    files: tuple[FileResult, ...]
+    relaxed: bool
+    target: Target
+    index: IndexSettings
+    pre: bool
+    directs: tuple[Direct, ...]
+    findings: tuple[Finding, ...] = ()
+
+    @property
+    def indexes(self) -> tuple[str, ...]:
+        """The index URLs asked, credentials redacted: what a report may show."""
+        return tuple(redact(u) for u in self.index.urls)
+
+
+def environments(result: RelaxResult, options: IndexOptions, *, relaxed: bool) -> tuple[Environment, ...]:
+    """The environments of a check: today one, holding every file (module docstring).
+
+    Its target is the options' Python and platform, else the last Dockerfile's image's; its findings are
+    the Dockerfiles' and the CUDA matrix's (:func:`target_facts`).
+    """
+    facts = target_facts(
+        result,
+        relaxed=relaxed,
+        cuda=options.cuda,
+        driver=options.driver,
+        python=options.python,
+        torch_index=options.torch_index,
+    )
+    index, pre = index_settings(options, result.files)
+    return (
+        Environment(
+            files=result.files,
+            relaxed=relaxed,
+            target=make_target(options.python or facts.python, options.platform or facts.platform),
+            index=index,
+            pre=pre,
+            directs=tuple(directs_of(result.files, relaxed=relaxed)),
+            findings=facts.findings,
+        ),
+    )
+
+
+def lock_environment(result: RelaxResult, options: IndexOptions, *, relaxed: bool) -> Environment:
+    """The one environment a lock is made for: the options' Python and platform (a lock names its target
+    exactly; it does not take one from a Dockerfile), every file, no index-free findings."""
+    index, pre = index_settings(options, result.files)
+    return Environment(
+        files=result.files,
+        relaxed=relaxed,
+        target=make_target(options.python, options.platform),
+        index=index,
+        pre=pre,
+        directs=tuple(directs_of(result.files, relaxed=relaxed)),
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -36,15 +112,7 @@ class TargetFacts:
 
 
 def _docker(f: FileResult, *, relaxed: bool) -> DockerTarget:
-    from resolver.docker.check import read_dockerfile_target
-
-    folder = f.path.parent
-    return read_dockerfile_target(
-        f.text if relaxed else f.original.text,
-        path=f.display,
-        matrix=load_matrix(),
-        exists=lambda rel: (folder / rel).is_file(),
-    )
+    return dockerfile_target(f.text if relaxed else f.original.text, f.display, f.path.parent)
 
 
 def directs_of(files: tuple[FileResult, ...], *, relaxed: bool) -> list[Direct]:
@@ -53,12 +121,12 @@ def directs_of(files: tuple[FileResult, ...], *, relaxed: bool) -> list[Direct]:
     for f in files:
         text = f.text if relaxed else f.original.text
         if f.kind == "requirements":
-            model = parse(text, path=f.display)
+            model = requirements_model(text, f.display)
             directs.extend(directs_from_requirements(model, path=f.display, constraint=f.constraint))
         elif f.kind == "dockerfile":
             directs.extend(_docker(f, relaxed=relaxed).requirements)
         else:
-            directs.extend(directs_from_pyproject(parse_pyproject(text, path=f.display), path=f.display))
+            directs.extend(directs_from_pyproject(pyproject_model(text, f.display), path=f.display))
     return directs
 
 
@@ -67,7 +135,7 @@ def _index_urls(files: tuple[FileResult, ...]) -> list[tuple[str, str | None, in
     for f in files:
         if f.kind != "requirements":
             continue
-        for entry in parse(f.original.text, path=f.display).entries:
+        for entry in requirements_model(f.original.text, f.display).entries:
             if entry.kind is EntryKind.OPTION:
                 urls.extend(
                     (value, f.display, entry.lineno)

@@ -37,9 +37,9 @@ from resolver.index.finder import Finder
 from resolver.index.settings import IndexSettings, redact
 from resolver.lock.layers import BUILD_TOOLS, Group, default_groups, merge_groups, plan_layers
 from resolver.lock.model import HashUnavailableError, Requested, build_lock, inputs_digest, strip_credentials
-from resolver.pipeline.check import index_settings, open_cache, open_client
 from resolver.pipeline.config import find_config, read_table
-from resolver.pipeline.environment import directs_of
+from resolver.pipeline.environment import lock_environment
+from resolver.pipeline.session import index_settings, open_cache, open_client
 from resolver.resolve.engine import resolve
 from resolver.resolve.model import Conflict, Mode, Origin, Req
 from resolver.resolve.source import IndexSource
@@ -49,7 +49,7 @@ if TYPE_CHECKING:
     from resolver.index.client import IndexClient
     from resolver.index.finder import Release
     from resolver.index.simple import FileLink
-    from resolver.pipeline.check import IndexOptions
+    from resolver.pipeline.session import IndexOptions
     from resolver.resolve.provider import Found, LookAhead
     from resolver.results import RelaxResult
 
@@ -210,14 +210,12 @@ def _lock(
 ) -> LockOutcome:
     from resolver.index.client import IndexUnreachableError, IntegrityError
 
-    target = make_target(options.python, options.platform)
-    index, pre = index_settings(options, result.files)
+    env = lock_environment(result, options, relaxed=settings.relaxed)
+    target, index, pre = env.target, env.index, env.pre
     torch_url = settings.torch_index_url
     indexes = tuple(redact(u) for u in (*index.urls, *((torch_url,) if torch_url else ())))
     inputs = lock_inputs(result, options, settings, build_tools=build_tools)
-    reqs, constraints, requested, refused = _requests(
-        directs_of(result.files, relaxed=settings.relaxed), target, build_tools
-    )
+    reqs, constraints, requested, refused = _requests(env.directs, target, build_tools)
     if refused:
         return LockOutcome(lock=None, target=target, indexes=indexes, inputs=inputs, findings=tuple(refused))
     cache = open_cache(options)

@@ -1,0 +1,46 @@
+"""Each input text parsed once per run: the requirements, pyproject and Dockerfile models the pipeline reads.
+
+A check asks the same file for its index options, its requirements, its index URLs and its target; each
+used to parse the text again (a two-file check parsed each file five times). The models are frozen values,
+so one parse per ``(text, path)`` serves every reader. The Dockerfile's model also depends on which
+build-context files exist, so its key holds the folder it is read from.
+
+Cost: the last 64 models of each kind stay in memory for the life of the process.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from resolver.core.pyproject import PyProject
+from resolver.core.pyproject import parse as parse_pyproject
+from resolver.core.reqfile import RequirementsFile, parse
+from resolver.cuda.matrix import load_matrix
+
+if TYPE_CHECKING:
+    from resolver.docker.check import DockerTarget
+
+__all__ = ["dockerfile_target", "pyproject_model", "requirements_model"]
+
+
+@functools.lru_cache(maxsize=64)
+def requirements_model(text: str, display: str) -> RequirementsFile:
+    """The requirements-file model of ``text`` (raises :class:`~resolver.errors.InputError` as ``parse``)."""
+    return parse(text, path=display)
+
+
+@functools.lru_cache(maxsize=64)
+def pyproject_model(text: str, display: str) -> PyProject:
+    """The dependency tables of a pyproject.toml ``text``."""
+    return parse_pyproject(text, path=display)
+
+
+@functools.lru_cache(maxsize=64)
+def dockerfile_target(text: str, display: str, folder: Path) -> DockerTarget:
+    """A Dockerfile read as a target and a requirements source; ``-r`` files are looked for in ``folder``."""
+    # The Dockerfile readers load only when a Dockerfile is read (~60 ms of start-up otherwise).
+    from resolver.docker.check import read_dockerfile_target
+
+    return read_dockerfile_target(text, path=display, matrix=load_matrix(), exists=lambda rel: (folder / rel).is_file())
