@@ -24,7 +24,17 @@ if TYPE_CHECKING:
     from resolver.lock.model import Lock
     from resolver.resolve.verify import Verification
 
-__all__ = ["CheckOutcome", "FileResult", "LayersOutcome", "LockOutcome", "RelaxResult"]
+__all__ = [
+    "CheckOutcome",
+    "CheckRun",
+    "FileResult",
+    "LayersOutcome",
+    "LayersRun",
+    "LockOutcome",
+    "LockRun",
+    "RelaxResult",
+    "RelaxRun",
+]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -79,6 +89,11 @@ class CheckOutcome:
     integrity: str | None = None
     stats: tuple[tuple[str, int], ...] = ()  # the client's counters: requests, cache_hits, bytes_received...
 
+    @property
+    def stopped(self) -> bool:
+        """Whether the index stopped verification (unreachable, or a hash that did not hold)."""
+        return bool(self.unreachable or self.integrity)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LockOutcome:
@@ -99,3 +114,44 @@ class LayersOutcome:
 
     outcome: LockOutcome
     plan: LayerPlan | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CheckRun:
+    """A check command's run: the files read, the verification, and every finding in report order."""
+
+    result: RelaxResult
+    check: CheckOutcome
+    findings: tuple[Finding, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RelaxRun:
+    """A relax command's run: the files read and their new text, the verification of the relaxed ranges
+    (``None`` when none ran: ``--diff``, ``--check``, ``--no-verify``, nothing to change), every finding,
+    and what happened on disk. ``blocked``: verification stopped the write (index stopped, or errors
+    without ``--force``); ``pending``: ``--check`` found files that would change."""
+
+    result: RelaxResult
+    check: CheckOutcome | None
+    findings: tuple[Finding, ...]
+    wrote: bool
+    blocked: bool
+    pending: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LockRun:
+    """A lock command's run: the outcome and, when a lock was made, its text and whether the file changed."""
+
+    outcome: LockOutcome
+    text: str | None = None
+    changed: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LayersRun:
+    """A layers command's run: the outcome and the files written (names relative to the output folder)."""
+
+    outcome: LayersOutcome
+    written: tuple[str, ...] = ()

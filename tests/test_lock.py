@@ -31,9 +31,10 @@ from resolver.lock.model import (
     recorded_inputs,
     strip_credentials,
 )
-from resolver.pipeline.lock import LockOutcome, LockSettings, lock_files, lock_inputs
-from resolver.pipeline.relax import RelaxResult, RelaxSettings, plan_relax
+from resolver.pipeline.lock import LockSettings, lock_files, lock_inputs
+from resolver.pipeline.relax import RelaxSettings, plan_relax
 from resolver.pipeline.session import IndexOptions
+from resolver.results import LockOutcome, RelaxResult
 from resolver.writers.hashed import render_hashed
 from resolver.writers.pylock import pylock_document, render_pylock
 from tests.indexserver.model import IndexFile, Project, dist

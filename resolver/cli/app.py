@@ -1,12 +1,10 @@
-"""The typer application, exit codes and the pieces every command shares: the only place typer is set up.
+"""The typer application and the pieces every command shares: the only place typer is set up.
 
 ``relax-pins PATH...`` is the relax command; the first word picks another command (``relax-pins check ...``).
 :func:`main` takes ``argv`` and returns the exit code, so tests call it in-process; :func:`run` is the console
-script. One place, :func:`guard`, maps exceptions to exit codes:
-
-- 0: success; 1: error findings, or changes pending under ``--check``; 2: bad input (missing file, parse
-  error as ``path:line:col: message``, bad option); 3: the index cannot be reached; 4: a download failed its
-  hash check; 130: interrupted (no file changed). On anything but 0 and 1-with-``--force``, no file is written.
+script. :func:`guard` turns the exceptions a command may raise into their exit codes and a one-line message;
+what a finished run produced is mapped to its exit code by :mod:`resolver.cli.exits` (the codes are listed
+there). On anything but 0 and 1-with-``--force``, no file is written.
 """
 
 from __future__ import annotations
@@ -25,21 +23,17 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 import resolver
-from resolver.cli.exits import EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERRUPTED, EXIT_OK, exit_code
+from resolver.cli.exits import EXIT_INPUT, EXIT_INTERRUPTED, EXIT_OK
 from resolver.errors import InputError, RelaxPinsError
 
 if TYPE_CHECKING:
     from resolver.index.client import IndexClient
 
 __all__ = [
-    "EXIT_FINDINGS",
-    "EXIT_INPUT",
-    "EXIT_OK",
     "OutputFormat",
     "app",
     "color",
     "emit",
-    "exit_code",
     "guard",
     "main",
     "progress",

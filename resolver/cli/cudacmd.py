@@ -6,7 +6,8 @@ from typing import Annotated
 
 import typer
 
-from resolver.cli.app import EXIT_FINDINGS, EXIT_OK, OutputFormat, app, guard, progress
+from resolver.cli.app import OutputFormat, app, guard, progress
+from resolver.cli.exits import EXIT_FINDINGS, EXIT_OK
 from resolver.cli.options import (
     CacheDirOpt,
     DriverOpt,

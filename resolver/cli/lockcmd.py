@@ -8,32 +8,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from resolver.cli.app import EXIT_FINDINGS, EXIT_OK, OutputFormat, app, guard, progress
-from resolver.cli.exits import exit_code
-from resolver.cli.options import (
-    BoundOpt,
-    CacheDirOpt,
-    ConfigOpt,
-    ExtraIndexOpt,
-    FindLinksOpt,
-    IndexUrlOpt,
-    NoCacheOpt,
-    OfflineOpt,
-    Paths,
-    PlatformOpt,
-    PreOpt,
-    PythonOpt,
-    QuietOpt,
-    RefreshOpt,
-    RetriesOpt,
-    TimeoutOpt,
-    TorchIndexOpt,
-    index_options,
-)
-from resolver.core.model import Finding, Severity
-from resolver.errors import InputError
-from resolver.fsio import read_text, write_all
-from resolver.pipeline import relax as pipeline
+from resolver.cli.app import OutputFormat, app, guard, progress
+from resolver.cli.exits import EXIT_FINDINGS, EXIT_OK, exit_code
+from resolver.cli.options import INDEX, INPUTS, TORCH, Common, shared
 from resolver.writers import report
 
 if TYPE_CHECKING:
@@ -52,13 +29,6 @@ class LockFormat(str, enum.Enum):
     REQUIREMENTS = "requirements"
 
 
-def _refuse_inputs(output: Path, result: pipeline.RelaxResult) -> None:
-    """An output path equal to an input path would overwrite a source with generated text: refused."""
-    inputs = {f.path.resolve() for f in result.files}
-    if output.resolve() in inputs:
-        raise InputError("is one of the input files; write the lock or layers elsewhere", path=str(output))
-
-
 def _report_failure(outcome: LockOutcome, quiet: bool) -> int:
     lines = report.render_findings(outcome.findings, quiet=quiet)
     if outcome.unreachable or outcome.integrity:
@@ -68,92 +38,62 @@ def _report_failure(outcome: LockOutcome, quiet: bool) -> int:
 
 
 @app.command("lock")
+@shared(TORCH, INPUTS, INDEX)
 def lock_command(
-    paths: Paths,
+    *,
+    common: Common,
     output: Annotated[Path, typer.Option("--output", "-o", help="The lock file to write.")],
     fmt: Annotated[LockFormat, typer.Option("--format", help="pylock (PEP 751) or requirements.")] = LockFormat.PYLOCK,
     check: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 if the lock is out of date.")] = False,
-    torch_index_url: TorchIndexOpt = None,
-    bound: BoundOpt = None,
-    config: ConfigOpt = None,
-    quiet: QuietOpt = False,
-    index_url: IndexUrlOpt = None,
-    extra_index_url: ExtraIndexOpt = None,
-    find_links: FindLinksOpt = None,
-    python: PythonOpt = None,
-    platform: PlatformOpt = None,
-    pre: PreOpt = False,
-    cache_dir: CacheDirOpt = None,
-    no_cache: NoCacheOpt = False,
-    offline: OfflineOpt = False,
-    refresh: RefreshOpt = False,
-    timeout: TimeoutOpt = 15.0,
-    retries: RetriesOpt = 4,
 ) -> None:
     """Lock the requirements for one target: exact versions and the sha256 of every file."""
-    from resolver.lock.model import check_lock
-    from resolver.pipeline.lock import LockSettings, lock_files, lock_inputs
+    from resolver.pipeline.lock import LockSettings, lock_status, run_lock
     from resolver.writers.hashed import render_hashed
     from resolver.writers.pylock import render_pylock
 
+    quiet = common.quiet
+    settings = LockSettings(torch_index_url=common.torch_index_url)
     with guard():
-        result = pipeline.plan_relax(pipeline.RelaxSettings(paths=tuple(paths), bound=bound, config=config))
-        _refuse_inputs(output, result)
-        options = index_options(
-            index_url, extra_index_url, find_links, python, platform, pre,
-            (cache_dir, no_cache, offline, refresh), (timeout, retries),
-        )  # fmt: skip
-        settings = LockSettings(torch_index_url=torch_index_url)
-        existing = read_text(output).text if output.is_file() else None
         if check:
-            verdict = check_lock(existing, inputs=lock_inputs(result, options, settings))
+            _, verdict = lock_status(common.inputs, common.index, settings, output)
             if not quiet:
                 typer.echo(f"{output}: {'up to date' if verdict.current else 'out of date: ' + (verdict.reason or '')}")
             raise typer.Exit(EXIT_OK if verdict.current else EXIT_FINDINGS)
-        with progress(not quiet) as on_client:
-            outcome = lock_files(result, options, settings, on_client=on_client)
-        if outcome.lock is None:
-            raise typer.Exit(_report_failure(outcome, quiet))
         render = render_pylock if fmt is LockFormat.PYLOCK else render_hashed
-        text = render(outcome.lock, output=output.name)
-        if text != existing:
-            write_all([(output, text.encode(), output.read_bytes() if output.is_file() else None)])
+        with progress(not quiet) as on_client:
+            run = run_lock(
+                common.inputs,
+                common.index,
+                settings,
+                output=output,
+                render=lambda lock: render(lock, output=output.name),
+                on_client=on_client,
+            )
+        lock = run.outcome.lock
+        if lock is None:
+            raise typer.Exit(_report_failure(run.outcome, quiet))
         if not quiet:
-            lines = report.render_findings(outcome.findings, quiet=quiet)
-            verb = "locked" if text != existing else "unchanged:"
-            lines.append(f"{verb} {len(outcome.lock.packages)} packages in {output}")
+            lines = report.render_findings(run.outcome.findings, quiet=quiet)
+            lines.append(f"{'locked' if run.changed else 'unchanged:'} {len(lock.packages)} packages in {output}")
             typer.echo("".join(f"{line}\n" for line in lines), nl=False)
-        code = EXIT_FINDINGS if any(f.severity is Severity.ERROR for f in outcome.findings) else EXIT_OK
+        code = exit_code(run.outcome.findings, run.outcome)
     raise typer.Exit(code)
 
 
 @app.command("layers")
+@shared(TORCH, INPUTS, INDEX)
 def layers_command(
-    paths: Paths,
+    *,
+    common: Common,
     output: Annotated[Path, typer.Option("--output", "-o", help="The folder for the layer files.")],
     ranges: Annotated[bool, typer.Option("--ranges", help="Write relaxed ranges instead of exact pins.")] = False,
     fmt: Annotated[OutputFormat, typer.Option("--format", help="Summary format: text, json or markdown.")] = (
         OutputFormat.TEXT
     ),
-    torch_index_url: TorchIndexOpt = None,
-    bound: BoundOpt = None,
-    config: ConfigOpt = None,
-    quiet: QuietOpt = False,
-    index_url: IndexUrlOpt = None,
-    extra_index_url: ExtraIndexOpt = None,
-    find_links: FindLinksOpt = None,
-    python: PythonOpt = None,
-    platform: PlatformOpt = None,
-    pre: PreOpt = False,
-    cache_dir: CacheDirOpt = None,
-    no_cache: NoCacheOpt = False,
-    offline: OfflineOpt = False,
-    refresh: RefreshOpt = False,
-    timeout: TimeoutOpt = 15.0,
-    retries: RetriesOpt = 4,
 ) -> None:
     """Write grouped, ordered install layers and a Dockerfile fragment that caches the heavy ones."""
-    from resolver.pipeline.lock import LockSettings, layer_files, load_groups
+    from resolver.lock.layers import LayerPlan
+    from resolver.pipeline.lock import LockSettings, run_layers
     from resolver.writers.dockerfile import render_dockerfile
     from resolver.writers.layers import (
         render_layer_files,
@@ -163,38 +103,27 @@ def layers_command(
         render_summary_text,
     )
 
+    def files(plan: LayerPlan) -> list[tuple[str, str]]:
+        layers = render_range_files(plan) if ranges else render_layer_files(plan)
+        return [*layers, ("Dockerfile.layers", render_dockerfile(plan, directory=str(output), ranges=ranges))]
+
+    quiet = common.quiet
+    settings = LockSettings(torch_index_url=common.torch_index_url, relaxed=ranges)
     with guard():
-        result = pipeline.plan_relax(pipeline.RelaxSettings(paths=tuple(paths), bound=bound, config=config))
-        _refuse_inputs(output, result)
-        options = index_options(
-            index_url, extra_index_url, find_links, python, platform, pre,
-            (cache_dir, no_cache, offline, refresh), (timeout, retries),
-        )  # fmt: skip
-        groups = load_groups(config, start=result.files[0].path.parent if result.files else Path())
-        settings = LockSettings(torch_index_url=torch_index_url, relaxed=ranges)
         with progress(fmt is OutputFormat.TEXT and not quiet) as on_client:
-            outcome = layer_files(result, options, settings, groups=groups, on_client=on_client)
-        if outcome.plan is None:
-            raise typer.Exit(_report_failure(outcome.outcome, quiet))
-        plan = outcome.plan
-        files = render_range_files(plan) if ranges else render_layer_files(plan)
-        fragment = render_dockerfile(plan, directory=str(output), ranges=ranges)
-        writes = [*files, ("Dockerfile.layers", fragment)]
-        output.mkdir(parents=True, exist_ok=True)
-        payload = []
-        for name, text in writes:
-            target = output / name
-            payload.append((target, text.encode(), target.read_bytes() if target.is_file() else None))
-        write_all(payload)
+            run = run_layers(common.inputs, common.index, settings, output=output, render=files, on_client=on_client)
+        plan = run.outcome.plan
+        if plan is None:
+            raise typer.Exit(_report_failure(run.outcome.outcome, quiet))
         summary = {
             OutputFormat.JSON: render_summary_json,
             OutputFormat.MARKDOWN: render_summary_markdown,
         }.get(fmt, render_summary_text)(plan)
-        findings: list[Finding] = list(outcome.outcome.findings)
+        findings = run.outcome.outcome.findings
         if not quiet:
             typer.echo(summary, nl=False)
             if fmt is OutputFormat.TEXT:
                 typer.echo("".join(f"{line}\n" for line in report.render_findings(findings, quiet=quiet)), nl=False)
-                typer.echo(f"wrote {len(writes)} files to {output}")
-        code = EXIT_FINDINGS if any(f.severity is Severity.ERROR for f in findings) else EXIT_OK
+                typer.echo(f"wrote {len(run.written)} files to {output}")
+        code = exit_code(findings, run.outcome.outcome)
     raise typer.Exit(code)

@@ -1,34 +1,53 @@
-"""Options shared by the commands, declared once (typer needs them as parameters of each command)."""
+"""The options the commands share, declared once, and the one call that turns them into settings.
+
+typer reads a command's options from its function's parameters. A command here declares only its own
+(``--diff``, ``--output``...) and names the groups it shares with :func:`shared`; the decorator shows typer
+the group's parameters too and hands the command one :class:`Common` value built from them. So each option
+is written once, each command body starts from one settings object, and no function takes dozens of
+parameters.
+"""
 
 from __future__ import annotations
 
+import functools
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 import typer
 
 from resolver.core.policy import Bound
+from resolver.pipeline.relax import RelaxSettings
 from resolver.pipeline.session import IndexOptions
 
 __all__ = [
-    "BoundOpt",
+    "BEST",
+    "INDEX",
+    "INPUTS",
+    "TARGET",
+    "TORCH",
     "CacheDirOpt",
-    "ConfigOpt",
-    "ExtraIndexOpt",
-    "FindLinksOpt",
+    "Common",
+    "DriverOpt",
     "IndexUrlOpt",
     "NoCacheOpt",
     "OfflineOpt",
-    "Paths",
-    "PlatformOpt",
-    "PreOpt",
     "PythonOpt",
-    "QuietOpt",
     "RefreshOpt",
     "RetriesOpt",
     "TimeoutOpt",
-    "index_options",
+    "TorchIndexOpt",
+    "shared",
 ]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _option(name: str, annotation: object, default: object = inspect.Parameter.empty) -> inspect.Parameter:
+    return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
+
 
 Paths = Annotated[list[Path], typer.Argument(help="Requirements files (includes are followed) or pyproject.toml.")]
 BoundOpt = Annotated[
@@ -52,6 +71,8 @@ CacheDirOpt = Annotated[
 NoCacheOpt = Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the cache.")]
 OfflineOpt = Annotated[bool, typer.Option("--offline", help="Answer from the cache only; open no connection.")]
 RefreshOpt = Annotated[bool, typer.Option("--refresh", help="Ignore what is cached and ask the index again.")]
+TimeoutOpt = Annotated[float, typer.Option("--timeout", min=0.1, help="Seconds to wait for one answer.")]
+RetriesOpt = Annotated[int, typer.Option("--retries", min=0, help="Retries of a failed request.")]
 CudaOpt = Annotated[
     str | None, typer.Option("--cuda", help="Target CUDA: a version (12.8), cpu, or auto (the local driver).")
 ]
@@ -75,41 +96,96 @@ BestOpt = Annotated[
         "against dependency confusion); the report says which index each version came from.",
     ),
 ]
-TimeoutOpt = Annotated[float, typer.Option("--timeout", min=0.1, help="Seconds to wait for one answer.")]
-RetriesOpt = Annotated[int, typer.Option("--retries", min=0, help="Retries of a failed request.")]
+
+# The groups a command takes with @shared(...), in the order --help lists them.
+INPUTS = (
+    _option("paths", Paths),
+    _option("bound", BoundOpt, None),
+    _option("config", ConfigOpt, None),
+    _option("quiet", QuietOpt, False),
+)
+INDEX = (
+    _option("index_url", IndexUrlOpt, None),
+    _option("extra_index_url", ExtraIndexOpt, None),
+    _option("find_links", FindLinksOpt, None),
+    _option("python", PythonOpt, None),
+    _option("platform", PlatformOpt, None),
+    _option("pre", PreOpt, False),
+    _option("cache_dir", CacheDirOpt, None),
+    _option("no_cache", NoCacheOpt, False),
+    _option("offline", OfflineOpt, False),
+    _option("refresh", RefreshOpt, False),
+    _option("timeout", TimeoutOpt, 15.0),
+    _option("retries", RetriesOpt, 4),
+)
+TARGET = (
+    _option("cuda", CudaOpt, None),
+    _option("driver", DriverOpt, None),
+    _option("dockerfile", DockerfileOpt, None),
+)
+TORCH = (_option("torch_index_url", TorchIndexOpt, None),)
+BEST = (_option("best_across_indexes", BestOpt, False),)
 
 
-def index_options(
-    index_url: str | None,
-    extra_index_url: list[str] | None,
-    find_links: list[str] | None,
-    python: str | None,
-    platform: str | None,
-    pre: bool,
-    cache: tuple[Path | None, bool, bool, bool],
-    network: tuple[float, int],
-    cuda_target: tuple[str | None, str | None, str | None] = (None, None, None),
-    best_across_indexes: bool = False,
-) -> IndexOptions:
-    """The :class:`IndexOptions` for what the shared options said (grouped to keep call sites short)."""
-    cache_dir, no_cache, offline, refresh = cache
-    timeout, retries = network
-    cuda, driver, torch_index = cuda_target
-    return IndexOptions(
-        index_url=index_url,
-        extra_index_urls=tuple(extra_index_url or ()),
-        find_links=tuple(find_links or ()),
-        python=python,
-        platform=platform,
-        pre=pre,
-        cache_dir=cache_dir,
-        no_cache=no_cache,
-        cuda=cuda,
-        driver=driver,
-        torch_index=torch_index,
-        best_across_indexes=best_across_indexes,
-        offline=offline,
-        refresh=refresh,
-        timeout=timeout,
-        retries=retries,
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Common:
+    """What the shared options said: the inputs to read, how to reach the index and for which target."""
+
+    inputs: RelaxSettings
+    index: IndexOptions
+    quiet: bool
+    torch_index_url: str | None
+
+
+def _common(values: dict[str, Any]) -> Common:
+    """The one call that builds the settings; an option a command does not take keeps its default."""
+    return Common(
+        inputs=RelaxSettings(
+            paths=(*values["paths"], *(values.get("dockerfile") or ())),
+            bound=values.get("bound"),
+            config=values.get("config"),
+        ),
+        index=IndexOptions(
+            index_url=values.get("index_url"),
+            extra_index_urls=tuple(values.get("extra_index_url") or ()),
+            find_links=tuple(values.get("find_links") or ()),
+            python=values.get("python"),
+            platform=values.get("platform"),
+            pre=values.get("pre", False),
+            cache_dir=values.get("cache_dir"),
+            no_cache=values.get("no_cache", False),
+            offline=values.get("offline", False),
+            refresh=values.get("refresh", False),
+            timeout=values.get("timeout", 15.0),
+            retries=values.get("retries", 4),
+            best_across_indexes=values.get("best_across_indexes", False),
+            cuda=values.get("cuda"),
+            driver=values.get("driver"),
+            torch_index=values.get("torch_index_url"),
+        ),
+        quiet=values.get("quiet", False),
+        torch_index_url=values.get("torch_index_url"),
     )
+
+
+def shared(*groups: tuple[inspect.Parameter, ...]) -> Callable[[F], F]:
+    """Give a command the options of ``groups``: typer sees them as its parameters (after the command's own,
+    the arguments first), and the command receives them as one ``common: Common`` keyword argument."""
+    extra = [p for group in groups for p in group]
+
+    def decorate(func: F) -> F:
+        own = [p for name, p in inspect.signature(func, eval_str=True).parameters.items() if name != "common"]
+        params = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in (*own, *extra)]
+        params.sort(key=lambda p: p.default is not inspect.Parameter.empty)  # required arguments first (stable)
+        names = {p.name for p in extra}
+
+        @functools.wraps(func)
+        def command(**values: Any) -> Any:  # noqa: ANN401 - typer passes each option's value through
+            common = _common({k: v for k, v in values.items() if k in names})
+            return func(common=common, **{k: v for k, v in values.items() if k not in names})
+
+        command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+        command.__annotations__ = {p.name: p.annotation for p in params}
+        return command  # type: ignore[return-value]
+
+    return decorate

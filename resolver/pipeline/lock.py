@@ -31,37 +31,50 @@ from packaging.utils import NormalizedName, canonicalize_name
 from resolver.core.model import Direct, Finding, Severity
 from resolver.core.target import Target, make_target
 from resolver.cuda.builds import variant_of_url
-from resolver.errors import ConfigError
-from resolver.fsio import display_path
+from resolver.errors import ConfigError, InputError
+from resolver.fsio import display_path, read_text, write_all
 from resolver.index.finder import Finder
 from resolver.index.settings import IndexSettings, redact
 from resolver.lock.layers import BUILD_TOOLS, Group, default_groups, merge_groups, plan_layers
-from resolver.lock.model import HashUnavailableError, Requested, build_lock, inputs_digest, strip_credentials
+from resolver.lock.model import (
+    HashUnavailableError,
+    LockCheck,
+    Requested,
+    build_lock,
+    check_lock,
+    inputs_digest,
+    strip_credentials,
+)
 from resolver.pipeline.config import find_config, read_table
 from resolver.pipeline.environment import lock_environment
+from resolver.pipeline.relax import RelaxSettings, plan_relax
 from resolver.pipeline.session import index_settings, open_cache, open_client
 from resolver.resolve.engine import resolve
 from resolver.resolve.model import Conflict, Mode, Origin, Req
 from resolver.resolve.source import IndexSource
-from resolver.results import LayersOutcome, LockOutcome
+from resolver.results import LayersOutcome, LayersRun, LockOutcome, LockRun
 
 if TYPE_CHECKING:
     from resolver.index.client import IndexClient
     from resolver.index.finder import Release
     from resolver.index.simple import FileLink
+    from resolver.lock.layers import LayerPlan
+    from resolver.lock.model import Lock
     from resolver.pipeline.session import IndexOptions
     from resolver.resolve.provider import Found, LookAhead
     from resolver.results import RelaxResult
 
 __all__ = [
     "TORCH_FAMILY",
-    "LayersOutcome",
-    "LockOutcome",
     "LockSettings",
     "layer_files",
     "load_groups",
     "lock_files",
     "lock_inputs",
+    "lock_status",
+    "refuse_inputs",
+    "run_layers",
+    "run_lock",
 ]
 
 #: The names read from the PyTorch wheel index when one is given.
@@ -307,3 +320,71 @@ def load_groups(config: Path | None, *, start: Path) -> tuple[Group, ...]:
             "[tool.relax-pins.layers] must be a table of group = [package names or globs]", path=shown, line=line
         )
     return merge_groups(default_groups(), layers, path=shown)
+
+
+def refuse_inputs(output: Path, result: RelaxResult) -> None:
+    """An output path equal to an input path would overwrite a source with generated text: refused."""
+    inputs = {f.path.resolve() for f in result.files}
+    if output.resolve() in inputs:
+        raise InputError("is one of the input files; write the lock or layers elsewhere", path=str(output))
+
+
+def lock_status(
+    inputs: RelaxSettings, options: IndexOptions, settings: LockSettings, output: Path
+) -> tuple[RelaxResult, LockCheck]:
+    """``lock --check``: whether the lock file at ``output`` records the inputs digest of these sources,
+    target and indexes. No network."""
+    result = plan_relax(inputs)
+    refuse_inputs(output, result)
+    existing = read_text(output).text if output.is_file() else None
+    return result, check_lock(existing, inputs=lock_inputs(result, options, settings))
+
+
+def run_lock(
+    inputs: RelaxSettings,
+    options: IndexOptions,
+    settings: LockSettings,
+    *,
+    output: Path,
+    render: Callable[[Lock], str],
+    on_client: Callable[[IndexClient], None] | None = None,
+) -> LockRun:
+    """The lock command: lock the sources and write ``render(lock)`` to ``output`` when its text changed
+    (atomically; an input is never overwritten). No lock, no write."""
+    result = plan_relax(inputs)
+    refuse_inputs(output, result)
+    existing = read_text(output).text if output.is_file() else None
+    outcome = lock_files(result, options, settings, on_client=on_client)
+    if outcome.lock is None:
+        return LockRun(outcome=outcome)
+    text = render(outcome.lock)
+    if text != existing:
+        write_all([(output, text.encode(), output.read_bytes() if output.is_file() else None)])
+    return LockRun(outcome=outcome, text=text, changed=text != existing)
+
+
+def run_layers(
+    inputs: RelaxSettings,
+    options: IndexOptions,
+    settings: LockSettings,
+    *,
+    output: Path,
+    render: Callable[[LayerPlan], Sequence[tuple[str, str]]],
+    on_client: Callable[[IndexClient], None] | None = None,
+) -> LayersRun:
+    """The layers command: lock with the build tools, split into layers, and write the files ``render``
+    makes of the plan (``(name, text)`` pairs) into the folder ``output``, all or none."""
+    result = plan_relax(inputs)
+    refuse_inputs(output, result)
+    groups = load_groups(inputs.config, start=result.files[0].path.parent if result.files else Path())
+    outcome = layer_files(result, options, settings, groups=groups, on_client=on_client)
+    if outcome.plan is None:
+        return LayersRun(outcome=outcome)
+    writes = render(outcome.plan)
+    output.mkdir(parents=True, exist_ok=True)
+    payload = []
+    for name, text in writes:
+        target = output / name
+        payload.append((target, text.encode(), target.read_bytes() if target.is_file() else None))
+    write_all(payload)
+    return LayersRun(outcome=outcome, written=tuple(name for name, _ in writes))

@@ -1,8 +1,10 @@
-"""The library API: settings in, a result out. Wires readers, policy and writers; prints nothing.
+"""Relax and check, the library API: settings in, a result out; prints nothing, decides no exit code.
 
 ``plan_relax(settings)`` reads every input (following includes), applies the policy and returns what would
-change, touching no file. ``apply(result)`` writes the changed files, all or none. The CLI is these two calls
-plus rendering; other tools (a pre-commit wrapper, a notebook) can call them the same way.
+change, touching no file. ``apply(result)`` writes the changed files, all or none. ``run_relax`` and
+``run_check`` are the two commands: plan, verify (:mod:`resolver.pipeline.check`), decide whether to write,
+and return a :mod:`resolver.results` value that the CLI renders and maps to an exit code. Other tools (a
+pre-commit wrapper, a notebook) can call them the same way.
 """
 
 from __future__ import annotations
@@ -10,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from resolver.core.kinds import is_dockerfile, is_pyproject
-from resolver.core.model import Finding
+from resolver.core.model import Finding, Severity
 from resolver.core.policy import Bound, Policy
 from resolver.core.pyproject import parse as parse_pyproject
 from resolver.core.rewrite import Rewrite, relax_pyproject, relax_requirements
@@ -20,11 +23,16 @@ from resolver.cuda.family import align_requirements
 from resolver.cuda.matrix import load_matrix
 from resolver.errors import InputError, InputErrors
 from resolver.fsio import TextFile, clean_stray_temps, display_path, read_text, write_all
+from resolver.pipeline.check import check_files, exact_pin_findings
 from resolver.pipeline.config import load_policy
+from resolver.pipeline.session import IndexOptions
 from resolver.pipeline.sources import load_requirements
-from resolver.results import FileResult, RelaxResult
+from resolver.results import CheckRun, FileResult, RelaxResult, RelaxRun
 
-__all__ = ["FileResult", "RelaxResult", "RelaxSettings", "apply", "plan_relax"]
+if TYPE_CHECKING:
+    from resolver.index.client import IndexClient
+
+__all__ = ["RelaxSettings", "apply", "plan_relax", "run_check", "run_relax"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -187,3 +195,51 @@ def apply(result: RelaxResult, *, allow_outside_links: bool = False) -> tuple[Fi
         clean_stray_temps(f.path.parent, f.path.name)
     write_all(payload)
     return changed
+
+
+def run_relax(
+    settings: RelaxSettings,
+    options: IndexOptions,
+    *,
+    write: bool,
+    pending_check: bool = False,
+    verify: bool = True,
+    force: bool = False,
+    allow_outside_links: bool = False,
+    on_client: Callable[[IndexClient], None] | None = None,
+) -> RelaxRun:
+    """The relax command: plan, verify the relaxed ranges when writing (unless ``verify`` is off), write
+    unless verification stopped it, and say what happened. ``write=False`` is ``--diff``/``--check``
+    (``pending_check``: report files that would change as pending). Writes all files or none."""
+    result = plan_relax(settings)
+    outcome = None
+    if write and verify and result.changed_files:
+        outcome = check_files(result, options, relaxed=True, on_client=on_client)
+    findings = (*result.findings, *(outcome.findings if outcome else ()))
+    blocked = outcome is not None and (
+        outcome.stopped or (not force and any(f.severity is Severity.ERROR for f in findings))
+    )
+    if write and not blocked:
+        apply(result, allow_outside_links=allow_outside_links)
+    return RelaxRun(
+        result=result,
+        check=outcome,
+        findings=findings,
+        wrote=write and not blocked,
+        blocked=blocked,
+        pending=bool(result.changed_files) and pending_check,
+    )
+
+
+def run_check(
+    settings: RelaxSettings, options: IndexOptions, *, on_client: Callable[[IndexClient], None] | None = None
+) -> CheckRun:
+    """The check command: read the files, verify their ranges as written, and collect every finding (the
+    exact pins first, then what reading and verifying found). Writes nothing."""
+    result = plan_relax(settings)
+    outcome = check_files(result, options, relaxed=False, on_client=on_client)
+    return CheckRun(
+        result=result,
+        check=outcome,
+        findings=(*exact_pin_findings(result), *result.findings, *outcome.findings),
+    )
