@@ -465,7 +465,8 @@ def test_the_wheel_ships_the_repo_file_where_the_module_looks() -> None:
 def test_an_installed_layout_finds_its_own_copy(tmp_path: Path) -> None:
     package = tmp_path / "resolver"
     (package / "data").mkdir(parents=True)
-    for name in ("__init__.py", "errors.py", "matrix.py", "matrix_schema.py", "yamlio.py"):
+    (package / "cuda").mkdir()
+    for name in ("__init__.py", "errors.py", "yamlio.py", "cuda/__init__.py", "cuda/matrix.py", "cuda/schema.py"):
         (package / name).write_bytes((ROOT / "resolver" / name).read_bytes())
     (package / "data" / MATRIX_FILE).write_bytes(DATA.read_bytes())
     code = "from resolver.cuda.matrix import builtin_path as p, load_matrix as m; print(p()); print(m().newest.torch)"
