@@ -54,7 +54,7 @@ from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import quote, unquote, urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit
 
 from packaging.utils import canonicalize_name
 
@@ -74,7 +74,6 @@ from resolver.index.metadata import (
     read_entry,
     wheel_metadata,
 )
-from resolver.index.settings import redact
 from resolver.index.simple import (
     FileLink,
     IndexedLink,
@@ -86,6 +85,7 @@ from resolver.index.simple import (
     parse_json_page,
     parse_json_page_entries,
 )
+from resolver.index.urls import local_path, redact, split_credentials
 from resolver.index.worker import Worker, WorkerGone, can_fork, default_count, start
 
 if TYPE_CHECKING:
@@ -211,33 +211,6 @@ def _netrc_auth() -> httpx.Auth | None:
     except (netrc.NetrcParseError, OSError):
         logger.warning("ignoring %s: it cannot be read as a netrc file", path)
         return None
-
-
-def _strip_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
-    """``url`` without ``user:password@`` and the credentials it carried."""
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        return url, None
-    if parts.username is None and parts.password is None:
-        return url, None
-    host = parts.hostname or ""
-    netloc = (f"[{host}]" if ":" in host else host) + (f":{port}" if port else "")
-    credentials = (unquote(parts.username or ""), unquote(parts.password or ""))
-    return urlunsplit(parts._replace(netloc=netloc)), credentials
-
-
-def _local_path(location: str) -> Path | None:
-    """The path a ``file:`` URL or a plain path names; ``None`` for a remote URL."""
-    parts = urlsplit(location)
-    if parts.scheme == "file":
-        from urllib.request import url2pathname  # lazily: urllib.request loads http.client and ssl
-
-        return Path(url2pathname(parts.path))
-    if len(parts.scheme) <= 1:  # no scheme, or a Windows drive letter
-        return Path(location).expanduser()
-    return None
 
 
 def _tried(attempts: int, last: str) -> str:
@@ -730,7 +703,7 @@ class IndexClient:
     # -- HTTP --------------------------------------------------------------------------------------------
 
     def _register(self, url: str) -> str:
-        clean, credentials = _strip_credentials(url.strip())
+        clean, credentials = split_credentials(url.strip())
         if credentials is not None:
             parts = urlsplit(clean)
             self._credentials[_host_key(parts.scheme, parts.hostname or "", parts.port)] = credentials
@@ -839,7 +812,7 @@ class IndexClient:
 
     def _page(self, url: str, *, refresh: bool = False) -> CachedPage | None:
         """A page body with its validators; ``None`` for 404/410. Cache rules in the module docstring."""
-        path = _local_path(url)
+        path = local_path(url)
         if path is not None:
             return self._local_page(path, url)
         cached = None if self._refresh or refresh or self._cache is None else self._cache.get_page(url)
@@ -1011,7 +984,7 @@ class IndexClient:
         if self._cache is None or self._best or self._find_links or self._refresh:
             return None
         urls = [f"{index}{quote(name)}/" for index in self._indexes]
-        return None if any(_local_path(url) is not None for url in urls) else urls
+        return None if any(local_path(url) is not None for url in urls) else urls
 
     def _identity(self, urls: Sequence[str], body: Callable[[str], str | None]) -> str | None:
         parts: list[str] = []
@@ -1055,7 +1028,7 @@ class IndexClient:
         """Every distribution in the find-links locations: folders are listed, pages parsed."""
         links: list[IndexedLink] = []
         for location in self._find_links:
-            path = _local_path(location)
+            path = local_path(location)
             if path is not None and path.is_dir():
                 for entry in sorted(path.iterdir()):
                     if entry.is_file() and parse_filename(entry.name) is not None:
@@ -1086,7 +1059,7 @@ class IndexClient:
             else:
                 self._count(cache_hits=1)
                 return result
-        if self._offline and _local_path(link.url) is None:
+        if self._offline and local_path(link.url) is None:
             raise IndexUnreachableError(
                 "offline, and its metadata is not in the cache",
                 url=link.url,
@@ -1111,7 +1084,7 @@ class IndexClient:
     def _metadata_file(self, link: FileLink) -> bytes | None:
         """The PEP 658 ``.metadata`` body, or ``None`` when not served (step 1 of the chain)."""
         advertised = link.has_metadata
-        path = _local_path(link.url)
+        path = local_path(link.url)
         if path is not None:
             sibling = path.with_name(path.name + ".metadata")
             data = sibling.read_bytes() if sibling.is_file() else None
@@ -1131,7 +1104,7 @@ class IndexClient:
         return data
 
     def _read_local(self, link: FileLink) -> bytes | None:
-        path = _local_path(link.url)
+        path = local_path(link.url)
         if path is None:
             return None
         try:
