@@ -58,8 +58,8 @@ from urllib.parse import quote, urlsplit
 
 from packaging.utils import canonicalize_name
 
-from resolver.errors import RelaxPinsError
 from resolver.index.cache import CachedPage
+from resolver.index.errors import IndexUnreachableError, IntegrityError, tried
 from resolver.index.lazylinks import LazyLinks
 from resolver.index.metadata import (
     CoreMetadata,
@@ -122,39 +122,6 @@ _IDENTITY = {"Accept-Encoding": "identity"}
 _CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+)")
 
 
-class IndexUnreachableError(RelaxPinsError):
-    """An index, page or file could not be fetched. ``url`` is redacted; ``tried`` says how hard we tried."""
-
-    exit_code = 3
-
-    def __init__(self, reason: str, *, url: str, tried: str, hint: str | None = None) -> None:
-        self.url = redact(url)
-        self.reason = reason
-        self.tried = tried
-        self.hint = hint
-        self.message = f"{self.url}: {reason} ({tried})"
-        super().__init__(self.message)
-
-    def __str__(self) -> str:
-        return self.message + (f"\n  hint: {self.hint}" if self.hint else "")
-
-
-class IntegrityError(RelaxPinsError):
-    """A file or metadata file whose hash differs from the one the index gives (``expected``/``actual``)."""
-
-    exit_code = 4
-
-    def __init__(self, *, url: str, expected: str, actual: str, what: str = "file") -> None:
-        self.url = redact(url)
-        self.expected = expected
-        self.actual = actual
-        self.message = f"{self.url}: the {what} does not match its hash on the index: {expected} != {actual}"
-        super().__init__(self.message)
-
-    def __str__(self) -> str:
-        return self.message
-
-
 @dataclass(slots=True)
 class ClientStats:
     """Counters of one client's work (HTTP attempts, bytes, cache hits, ranges, whole files, retries)."""
@@ -211,10 +178,6 @@ def _netrc_auth() -> httpx.Auth | None:
     except (netrc.NetrcParseError, OSError):
         logger.warning("ignoring %s: it cannot be read as a netrc file", path)
         return None
-
-
-def _tried(attempts: int, last: str) -> str:
-    return f"{attempts} attempt{'s' if attempts != 1 else ''}, last error: {last}"
 
 
 def _retry_after(response: httpx.Response) -> float | None:
@@ -753,7 +716,7 @@ class IndexClient:
             return self._scrub(f"connection failed ({type(exc).__name__}: {exc})"), None
         except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError) as exc:
             reason = self._scrub(f"the request failed ({type(exc).__name__}: {exc})")
-            raise IndexUnreachableError(reason, url=url, tried=_tried(attempts, type(exc).__name__)) from None
+            raise IndexUnreachableError(reason, url=url, tried=tried(attempts, type(exc).__name__)) from None
         status = response.status_code
         self._count(bytes_received=len(response.content))
         logger.debug("GET %s -> %d", redact(url), status)
@@ -765,17 +728,17 @@ class IndexClient:
             raise IndexUnreachableError(
                 f"HTTP {status}: credentials are missing or were refused{sent}",
                 url=url,
-                tried=_tried(attempts, f"HTTP {status}"),
+                tried=tried(attempts, f"HTTP {status}"),
                 hint="put user:password in the index URL, or add the host to ~/.netrc",
             )
         if status != 429 and status < 500:
-            raise IndexUnreachableError(f"unexpected HTTP {status}", url=url, tried=_tried(attempts, str(status)))
+            raise IndexUnreachableError(f"unexpected HTTP {status}", url=url, tried=tried(attempts, str(status)))
         wait = _retry_after(response)
         if wait is not None and wait > self._retry_cap:
             raise IndexUnreachableError(
                 f"the server asked to wait {wait:.0f} s, more than the {self._retry_cap:g} s retry cap",
                 url=url,
-                tried=_tried(attempts, f"HTTP {status}"),
+                tried=tried(attempts, f"HTTP {status}"),
             )
         return f"HTTP {status}", wait
 
@@ -790,14 +753,14 @@ class IndexClient:
                 return outcome
             reason, wait = outcome
             if attempts > self._retries:
-                raise IndexUnreachableError(f"gave up after {reason}", url=url, tried=_tried(attempts, reason))
+                raise IndexUnreachableError(f"gave up after {reason}", url=url, tried=tried(attempts, reason))
             ceiling = min(self._retry_cap, self._backoff * 2 ** (attempts - 1))
             import random  # lazily: only retries need it
 
             delay = wait if wait is not None else random.uniform(0, ceiling)  # noqa: S311 - jitter, not secrets
             if time.monotonic() + delay > deadline:
                 raise IndexUnreachableError(
-                    f"gave up after {reason}: the time budget is spent", url=url, tried=_tried(attempts, reason)
+                    f"gave up after {reason}: the time budget is spent", url=url, tried=tried(attempts, reason)
                 )
             self._count(retries=1)
             logger.debug("retrying %s in %.2f s after %s", redact(url), delay, reason)
@@ -805,7 +768,7 @@ class IndexClient:
 
     def _not_found(self, url: str) -> IndexUnreachableError:
         return IndexUnreachableError(
-            "the index lists this file but does not serve it", url=url, tried=_tried(1, "HTTP 404")
+            "the index lists this file but does not serve it", url=url, tried=tried(1, "HTTP 404")
         )
 
     # -- pages -------------------------------------------------------------------------------------------
@@ -853,7 +816,7 @@ class IndexClient:
                 final_url=redact(str(response.url)),
             )
         elif response.status_code == 304:
-            raise IndexUnreachableError("HTTP 304 to an unconditional request", url=url, tried=_tried(1, "304"))
+            raise IndexUnreachableError("HTTP 304 to an unconditional request", url=url, tried=tried(1, "304"))
         else:
             page = CachedPage(
                 body=b"", content_type=None, etag=None, last_modified=None, fetched_at=now, max_age=max_age, status=404
@@ -879,7 +842,7 @@ class IndexClient:
             return None
         except OSError as exc:
             raise IndexUnreachableError(
-                f"cannot read it ({exc.strerror})", url=url, tried=_tried(1, "OSError")
+                f"cannot read it ({exc.strerror})", url=url, tried=tried(1, "OSError")
             ) from None
         content_type = "application/vnd.pypi.simple.v1+json" if target.suffix == ".json" else "text/html"
         return CachedPage(
@@ -1111,7 +1074,7 @@ class IndexClient:
             return path.read_bytes()
         except OSError as exc:
             raise IndexUnreachableError(
-                f"cannot read it ({exc.strerror})", url=link.url, tried=_tried(1, "OSError")
+                f"cannot read it ({exc.strerror})", url=link.url, tried=tried(1, "OSError")
             ) from None
 
     def _download(self, link: FileLink) -> bytes:
