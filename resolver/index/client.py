@@ -1,7 +1,7 @@
-"""The index client: the one module that imports httpx. Pages, metadata, retries, the cache, credentials.
+"""The index client: pages, metadata, views and the cache, over the transport (:mod:`resolver.index.transport`).
 
-httpx is imported with the first request, not with this module: a warm run that answers everything
-from the cache never loads the network stack (~0.1 s of start-up).
+HTTP (retries, timeouts, credentials per host, netrc, shared host lookups) is the transport's; httpx loads with
+the first request, so a warm run that answers everything from the cache never loads the network stack.
 
 Pages. ``project(name)`` asks each index of :attr:`IndexSettings.urls` in order for ``<index>/<name>/``
 (PEP 691 JSON preferred, PEP 503 HTML by content type) and keeps the FIRST index that has the project, so a
@@ -31,29 +31,21 @@ reads the views' few kilobytes and no page; with stale pages it downloads them a
 the same, still decodes none. A page is decoded only to build a view that is not cached yet, and then
 dropped (``LazyLinks(compact=False)``); :meth:`IndexClient.project` keeps its pages for the run.
 
-Retries: 429 (``Retry-After`` in seconds or as an HTTP date, over ``retry_cap`` -> give up), 5xx, resets,
-truncated bodies and timeouts, with exponential backoff and full jitter, within ``retries`` and a wall-time
-budget of ``timeout * (retries + 1) + retry_cap`` seconds. 401/403 fail at once; 404 means "not here".
-Credentials in index URLs are sent as Basic auth to that URL's host only (URLs are stripped of them before any
-request, log or parse); ``~/.netrc`` (or ``$NETRC``) applies per host. Cost: whole-file fallbacks hold the
-file in memory; a bounded thread pool (``max_connections``, at most 8 threads) runs prefetches.
+Cost: whole-file fallbacks hold the file in memory; a bounded thread pool (``max_connections``, at most 8
+threads) runs prefetches.
 """
 
 from __future__ import annotations
 
-import base64
-import contextlib
 import hashlib
 import logging
-import os
 import re
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import partial
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit
 
 from packaging.utils import canonicalize_name
@@ -61,6 +53,7 @@ from packaging.utils import canonicalize_name
 from resolver.index.cache import CachedPage
 from resolver.index.errors import IndexUnreachableError, IntegrityError, tried
 from resolver.index.lazylinks import LazyLinks
+from resolver.index.loads import ClientStats, Loads
 from resolver.index.metadata import (
     CoreMetadata,
     MetadataError,
@@ -85,18 +78,20 @@ from resolver.index.simple import (
     parse_json_page,
     parse_json_page_entries,
 )
-from resolver.index.urls import local_path, redact, split_credentials
+from resolver.index.transport import Transport
+from resolver.index.urls import local_path, redact
 from resolver.index.worker import Worker, WorkerGone, can_fork, default_count, start
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Generator, Iterable, Sequence
+    from collections.abc import Callable, Iterable, Mapping, Sequence
+    from pathlib import Path
     from types import TracebackType
 
-    import httpx
     from packaging.utils import NormalizedName
 
     from resolver.index.cache import Cache
     from resolver.index.settings import IndexSettings
+    from resolver.index.transport import Response
 
 __all__ = [
     "ACCEPT",
@@ -109,7 +104,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-T = TypeVar("T")
 
 #: PEP 691 negotiation: JSON first, the HTML flavours as fallbacks.
 ACCEPT = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.1"
@@ -122,77 +116,12 @@ _IDENTITY = {"Accept-Encoding": "identity"}
 _CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+)")
 
 
-@dataclass(slots=True)
-class ClientStats:
-    """Counters of one client's work (HTTP attempts, bytes, cache hits, ranges, whole files, retries)."""
-
-    requests: int = 0
-    bytes_received: int = 0
-    cache_hits: int = 0
-    range_requests: int = 0
-    whole_downloads: int = 0
-    retries: int = 0
-    worker_views: int = 0  # views a worker process built (offload_views)
-
-
 class _Fallback(Exception):
     """Range requests cannot give the METADATA; ``body`` is the whole file when the server sent it."""
 
     def __init__(self, reason: str, body: bytes | None = None) -> None:
         super().__init__(reason)
         self.body = body
-
-
-def _host_key(scheme: str, host: str, port: int | None) -> tuple[str, int]:
-    return host.lower(), port or (443 if scheme == "https" else 80)
-
-
-def _host_auth(by_host: dict[tuple[str, int], tuple[str, str]], netrc: httpx.Auth | None) -> httpx.Auth:
-    """Basic credentials per host: from the index URLs, else from netrc; httpx drops them on cross-host redirects."""
-    import httpx  # lazily: loads with the first request (module docstring)
-
-    class HostAuth(httpx.Auth):
-        def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-            found = by_host.get(_host_key(request.url.scheme, request.url.host, request.url.port))
-            if found is not None:
-                token = base64.b64encode(f"{found[0]}:{found[1]}".encode()).decode()
-                request.headers["Authorization"] = f"Basic {token}"
-            elif netrc is not None:
-                yield from netrc.auth_flow(request)
-                return
-            yield request
-
-    return HostAuth()
-
-
-def _netrc_auth() -> httpx.Auth | None:
-    import netrc  # lazily, as are the other modules only some runs need: start-up is part of every run's time
-
-    path = Path(os.environ["NETRC"]) if os.environ.get("NETRC") else Path.home() / ".netrc"
-    if not path.is_file():
-        return None
-    import httpx  # lazily: loads with the first request (module docstring)
-
-    try:
-        return httpx.NetRCAuth(str(path))
-    except (netrc.NetrcParseError, OSError):
-        logger.warning("ignoring %s: it cannot be read as a netrc file", path)
-        return None
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after", "").strip()
-    if not value:
-        return None
-    if value.isdigit():
-        return float(value)
-    import email.utils  # lazily
-
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
 
 
 #: How long a page that says nothing about caching (no Cache-Control, no Expires, no ETag, no Last-Modified)
@@ -206,7 +135,7 @@ HEURISTIC_FRESHNESS = 300
 _OLD_DIGEST_TYPE = "application/x.relax-pins.page-digest"
 
 
-def _freshness(headers: httpx.Headers) -> tuple[int | None, bool]:
+def _freshness(headers: Mapping[str, str]) -> tuple[int | None, bool]:
     """``(max_age, may_store)`` from ``Cache-Control``, or :data:`HEURISTIC_FRESHNESS` when nothing is said."""
     if not any(h in headers for h in ("cache-control", "expires", "etag", "last-modified")):
         return HEURISTIC_FRESHNESS, True
@@ -234,7 +163,7 @@ def _check_hashes(data: bytes, hashes: Iterable[tuple[str, str]], *, url: str, w
             return
 
 
-def _content_range(response: httpx.Response) -> tuple[int, int, int] | None:
+def _content_range(response: Response) -> tuple[int, int, int] | None:
     """``(first, last, total)`` of a 206 answer whose header agrees with its body, else ``None``."""
     match = _CONTENT_RANGE.fullmatch(response.headers.get("content-range", "").strip())
     if response.status_code != 206 or match is None:
@@ -326,28 +255,27 @@ class IndexClient:
         backoff: float = 0.5,
     ) -> None:
         self.settings = settings
-        self.stats = ClientStats()
         self._cache = cache
-        self._timeout = timeout
-        self._retries = max(0, retries)
         self._offline = offline
         self._refresh = refresh
         self._max_connections = max(1, max_connections)
-        self._retry_cap = retry_cap
         self._best = best_across_indexes
-        self._use_netrc = netrc
-        self._backoff = backoff
-        self._credentials: dict[tuple[str, int], tuple[str, str]] = {}
-        self._indexes = tuple(self._register(url).rstrip("/") + "/" for url in settings.urls)
-        self._find_links = tuple(self._register(location) for location in settings.find_links)
-        self._lock = threading.Lock()
-        self._http: httpx.Client | None = None
-        self._closed = False
-        self._closing = False
         # Eight threads, not more: parsing and view building hold the GIL, and more threads only queued on it
         # (a cold ml.txt check: 2.6-2.7 s with 16 threads, 2.3-2.5 s with 4 to 8, user and system time both lower).
-        workers = min(self._max_connections, 8)
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="relax-pins-index")
+        self._loads = Loads(threads=min(self._max_connections, 8))
+        self.stats: ClientStats = self._loads.stats
+        self._transport = Transport(
+            self._loads,
+            timeout=timeout,
+            retries=max(0, retries),
+            retry_cap=retry_cap,
+            backoff=backoff,
+            max_connections=self._max_connections,
+            netrc=netrc,
+        )
+        self._indexes = tuple(self._transport.register(url).rstrip("/") + "/" for url in settings.urls)
+        self._find_links = tuple(self._transport.register(location) for location in settings.find_links)
+        self._closing = False
         # Parsing is CPU work under the GIL: running many at once gains no time, only holds many decoded pages
         # (numpy's is ~7 MB of JSON) in memory together. Fetches stay parallel; parses take turns.
         self._parse_slots = threading.Semaphore(2)
@@ -359,7 +287,6 @@ class IndexClient:
         self._metadata_misses: dict[str, int] = {}
         # The forked view worker (offload_views): which reader it builds for, and (in the child) the build.
         self._workers: list[Worker] = []
-        self._addresses: dict[tuple[str, int], tuple[str, ...]] = {}  # host lookups (_look_up_once)
         self._worker_reader: str | None = None
         self._worker_build: Callable[[ProjectPage | None], bytes] | None = None
         self._worker_sent = ClientStats()  # in the child: the counters already passed to the parent
@@ -370,11 +297,11 @@ class IndexClient:
     def project(self, name: str) -> ProjectPage | None:
         """The project's page: the first index that has it, plus find-links files; ``None`` if nowhere."""
         key = canonicalize_name(name)
-        return self._once(self._projects, key, lambda: self._load_project(key))
+        return self._loads.once(self._projects, key, lambda: self._load_project(key))
 
     def metadata(self, link: FileLink) -> CoreMetadata | None:
         """The core metadata of ``link``; ``None`` when only a build could tell (dynamic sdist metadata)."""
-        return self._once(self._metadata, link.url, lambda: self._load_metadata(link))
+        return self._loads.once(self._metadata, link.url, lambda: self._load_metadata(link))
 
     def project_view(self, name: str, reader: str, build: Callable[[ProjectPage | None], bytes]) -> bytes:
         """``build(project(name))``, cached on disk for a warm run to read instead of the page.
@@ -390,7 +317,7 @@ class IndexClient:
         if future is not None and not future.done():
             for worker in self._workers:
                 worker.hurry(f"{reader}\n{key}")
-        return self._once(self._views, f"{reader}\n{key}", lambda: self._load_view(key, reader, build))
+        return self._loads.once(self._views, f"{reader}\n{key}", lambda: self._load_view(key, reader, build))
 
     def prefetch_views(self, names: Iterable[str], reader: str, build: Callable[[ProjectPage | None], bytes]) -> None:
         """Start :meth:`project_view` for these projects in the background."""
@@ -404,7 +331,7 @@ class IndexClient:
         key = canonicalize_name(name)
         future = self._view_from_worker(key, reader, build)
         if future is None:
-            future = self._submit(self._views, f"{reader}\n{key}", partial(self._load_view, key, reader, build))
+            future = self._loads.submit(self._views, f"{reader}\n{key}", partial(self._load_view, key, reader, build))
         return future
 
     def offload_views(self, reader: str, build: Callable[[ProjectPage | None], bytes]) -> bool:
@@ -415,12 +342,12 @@ class IndexClient:
         whether it did. The workers fetch, decode and cache the pages and send back only the views; the
         results are the same either way, and whatever a worker cannot answer is done here.
         """
-        if self._workers or self._offline or self._http is not None or self._closed or not can_fork():
+        if self._workers or self._offline or self._transport.opened or self._loads.closed or not can_fork():
             return False
         # The network stack (httpx, the TLS context) is loaded here, once, before the fork: the workers start
         # with it instead of each loading it while the other and this process compete for the two cores. The
         # client has opened no connection yet, so none is shared across the fork.
-        self._client()
+        self._transport.client()
         # One page decoded at a time per process: the workers share the machine's cores between them already,
         # and each decoded page is tens of MB of dicts (cold ml.txt, all processes: ~193 MB with two at a
         # time, PSS summed).
@@ -472,7 +399,7 @@ class IndexClient:
         """Start fetching these pages in the background; :meth:`project` then answers from memory."""
         for name in names:
             key = canonicalize_name(name)
-            self._submit(self._projects, key, partial(self._load_project, key))
+            self._loads.submit(self._projects, key, partial(self._load_project, key))
 
     def prefetch_metadata(self, links: Iterable[FileLink]) -> None:
         """Start fetching these files' metadata in the background."""
@@ -481,7 +408,7 @@ class IndexClient:
 
     def prefetch_one_metadata(self, link: FileLink) -> Future[CoreMetadata | None] | None:
         """Start fetching one file's metadata in the background; its future (``None`` once closed)."""
-        return self._submit(self._metadata, link.url, partial(self._load_metadata, link))
+        return self._loads.submit(self._metadata, link.url, partial(self._load_metadata, link))
 
     def index_of(self, link: FileLink) -> str:
         """The redacted index (or find-links location) that listed ``link``, ``""`` when unknown."""
@@ -489,16 +416,12 @@ class IndexClient:
 
     def close(self) -> None:
         """Wait for running prefetches, drop queued ones, close the connections (and end the worker)."""
-        with self._lock:
+        with self._loads.lock:
             self._closing = True
         for worker in self._workers:
             worker.close()
-        self._pool.shutdown(wait=True, cancel_futures=True)
-        with self._lock:
-            self._closed = True
-            http, self._http = self._http, None
-        if http is not None:
-            http.close()
+        self._loads.shutdown()
+        self._transport.close()
 
     def __enter__(self) -> IndexClient:
         return self
@@ -509,47 +432,6 @@ class IndexClient:
         self.close()
 
     # -- memo and pool -----------------------------------------------------------------------------------
-
-    def _once(self, memo: dict[str, Future[T]], key: str, load: Callable[[], T]) -> T:
-        """``load()`` run once per key; other callers wait for the same result or exception.
-
-        A load that was queued in the background but has not started is run here instead (claimed), so
-        a caller never waits behind a queue of speculative work.
-        """
-        with self._lock:
-            future = memo.get(key)
-            if future is None:
-                future = memo[key] = Future()
-            run = self._claim(future)
-        if run:
-            try:
-                future.set_result(load())
-            except BaseException as exc:
-                future.set_exception(exc)
-                raise
-        return future.result()
-
-    @staticmethod
-    def _claim(future: Future[T]) -> bool:
-        """Whether the caller (holding ``self._lock``) is the one to run ``future``'s load: it has not started."""
-        return not future.running() and not future.done() and future.set_running_or_notify_cancel()
-
-    def _submit(self, memo: dict[str, Future[T]], key: str, load: Callable[[], T]) -> Future[T] | None:
-        """Queue ``load`` for ``key`` unless it is known or queued; the key's future (``None`` once closed)."""
-        with self._lock:
-            future = memo.get(key)
-            if future is not None or self._closed:
-                return future
-            future = memo[key] = Future()
-        with contextlib.suppress(RuntimeError):  # the pool was shut down by a concurrent close()
-            self._pool.submit(self._run_claimed, future, load)
-        return future
-
-    def _run_claimed(self, future: Future[T], load: Callable[[], T]) -> None:
-        with self._lock:
-            run = self._claim(future)
-        if run:
-            self._run_into(future, load)
 
     # -- the view worker ---------------------------------------------------------------------------------
 
@@ -567,7 +449,7 @@ class IndexClient:
         if worker is None:
             return None
         key = f"{reader}\n{name}"
-        with self._lock:
+        with self._loads.lock:
             future = self._views.get(key)
             if future is not None:
                 return future
@@ -581,7 +463,7 @@ class IndexClient:
     def _settle_view(self, future: Future[bytes], load: Callable[[], bytes], answer: Future[bytes]) -> None:
         exc = answer.exception()
         if exc is None:
-            self._count(worker_views=1)
+            self._loads.count(worker_views=1)
             future.set_result(answer.result())
         elif not isinstance(exc, WorkerGone):
             future.set_exception(exc)
@@ -590,16 +472,9 @@ class IndexClient:
         else:
             logger.debug("the worker did not answer (%s); building the view here", exc)
             try:
-                self._pool.submit(self._run_into, future, load)
+                self._loads.pool.submit(self._loads.run_into, future, load)
             except RuntimeError as closed:  # the pool was shut down by a concurrent close()
                 future.set_exception(closed)
-
-    @staticmethod
-    def _run_into(future: Future[T], load: Callable[[], T]) -> None:
-        try:
-            future.set_result(load())
-        except BaseException as exc:  # noqa: BLE001 - kept in the future: whoever asks gets it raised
-            future.set_exception(exc)
 
     def _serve_view(self, key: str) -> Future[bytes]:
         """In the worker: start building the view ``key`` (``reader\nname``) names."""
@@ -607,7 +482,9 @@ class IndexClient:
         build = self._worker_build
         future = None
         if reader == self._worker_reader and build is not None:
-            future = self._submit(self._views, key, partial(self._load_view, canonicalize_name(name), reader, build))
+            future = self._loads.submit(
+                self._views, key, partial(self._load_view, canonicalize_name(name), reader, build)
+            )
         if future is None:
             future = Future()
             future.set_exception(WorkerGone(f"the worker does not build {reader!r} views"))
@@ -617,7 +494,7 @@ class IndexClient:
         """In a worker, first: fewer threads. Two workers with four each fetch as many pages at once as one
         process with eight did, and hold fewer page bodies (cold ml.txt, all processes, PSS summed: 177-186 MB
         with four, 190-198 MB with eight; as fast or faster)."""
-        self._pool = ThreadPoolExecutor(
+        self._loads.pool = ThreadPoolExecutor(
             max_workers=min(self._max_connections, 4), thread_name_prefix="relax-pins-worker"
         )
 
@@ -626,13 +503,13 @@ class IndexClient:
         its own now (the queued entry then finds it claimed and does nothing)."""
         reader, _, name = key.partition("\n")
         build = self._worker_build
-        with self._lock:
+        with self._loads.lock:
             future = self._views.get(key)
-            run = future is not None and build is not None and self._claim(future)
+            run = future is not None and build is not None and self._loads.claim(future)
         if run:
             assert future is not None and build is not None
             load = partial(self._load_view, canonicalize_name(name), reader, build)
-            thread = threading.Thread(target=self._run_into, args=(future, load), name="relax-pins-hurried")
+            thread = threading.Thread(target=self._loads.run_into, args=(future, load), name="relax-pins-hurried")
             self._hurried.append(thread)
             thread.start()
 
@@ -645,7 +522,7 @@ class IndexClient:
 
     def _worker_counts(self) -> dict[str, int]:
         """In the worker: the counters gained since the last answer."""
-        with self._lock:
+        with self._loads.lock:
             now, sent = self.stats, self._worker_sent
             delta = {
                 f: getattr(now, f) - getattr(sent, f)
@@ -656,115 +533,7 @@ class IndexClient:
         return delta
 
     def _add_counts(self, counts: dict[str, int]) -> None:
-        self._count(**{name: amount for name, amount in counts.items() if name in ClientStats.__slots__})
-
-    def _count(self, **amounts: int) -> None:
-        with self._lock:
-            for name, amount in amounts.items():
-                setattr(self.stats, name, getattr(self.stats, name) + amount)
-
-    # -- HTTP --------------------------------------------------------------------------------------------
-
-    def _register(self, url: str) -> str:
-        clean, credentials = split_credentials(url.strip())
-        if credentials is not None:
-            parts = urlsplit(clean)
-            self._credentials[_host_key(parts.scheme, parts.hostname or "", parts.port)] = credentials
-        return clean
-
-    def _client(self) -> httpx.Client:
-        with self._lock:
-            if self._closed:
-                raise RuntimeError("the index client is closed")
-            if self._http is None:
-                self._http = self._make_client()
-            return self._http
-
-    def _make_client(self) -> httpx.Client:
-        import httpx  # lazily: loads with the first request (module docstring)
-
-        auth = _host_auth(self._credentials, _netrc_auth() if self._use_netrc else None)
-        limits = httpx.Limits(max_connections=self._max_connections, max_keepalive_connections=self._max_connections)
-        timeout = httpx.Timeout(self._timeout)
-        headers = {"User-Agent": "relax-pins"}
-        # HTTP/1.1 on up to max_connections connections, not HTTP/2: httpx's HTTP/2 is not safe to share
-        # between threads (hpack's tables are mutated without a lock: "deque mutated during iteration", seen
-        # here in a cold check; encode/httpx#3566), and its pure-Python framing was the slower of the two here
-        # (the ~100 pages of an ML set: 0.41 s on 16 HTTP/1.1 connections, 0.61 s multiplexed over HTTP/2).
-        client = httpx.Client(auth=auth, limits=limits, timeout=timeout, headers=headers, follow_redirects=True)
-        _look_up_once(client, self._addresses)
-        return client
-
-    def _scrub(self, text: str) -> str:
-        for _, password in self._credentials.values():
-            if password:
-                text = text.replace(password, "***").replace(quote(password, safe=""), "***")
-        return text
-
-    def _attempt(
-        self, url: str, headers: dict[str, str] | None, ok: tuple[int, ...], attempts: int
-    ) -> httpx.Response | tuple[str, float | None]:
-        """One GET: the response when its status is in ``ok``, else why to retry and how long to wait."""
-        import httpx  # lazily: _client() loaded it by now
-
-        self._count(requests=1)
-        try:
-            response = self._client().get(url, headers=headers)
-        except httpx.TimeoutException as exc:
-            return f"timed out ({type(exc).__name__})", None
-        except (httpx.NetworkError, httpx.RemoteProtocolError, httpx.DecodingError) as exc:
-            return self._scrub(f"connection failed ({type(exc).__name__}: {exc})"), None
-        except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError) as exc:
-            reason = self._scrub(f"the request failed ({type(exc).__name__}: {exc})")
-            raise IndexUnreachableError(reason, url=url, tried=tried(attempts, type(exc).__name__)) from None
-        status = response.status_code
-        self._count(bytes_received=len(response.content))
-        logger.debug("GET %s -> %d", redact(url), status)
-        if status in ok:
-            return response
-        if status in (401, 403):
-            host = _host_key(response.url.scheme, response.url.host, response.url.port)
-            sent = " (the index URL's credentials were sent)" if host in self._credentials else ""
-            raise IndexUnreachableError(
-                f"HTTP {status}: credentials are missing or were refused{sent}",
-                url=url,
-                tried=tried(attempts, f"HTTP {status}"),
-                hint="put user:password in the index URL, or add the host to ~/.netrc",
-            )
-        if status != 429 and status < 500:
-            raise IndexUnreachableError(f"unexpected HTTP {status}", url=url, tried=tried(attempts, str(status)))
-        wait = _retry_after(response)
-        if wait is not None and wait > self._retry_cap:
-            raise IndexUnreachableError(
-                f"the server asked to wait {wait:.0f} s, more than the {self._retry_cap:g} s retry cap",
-                url=url,
-                tried=tried(attempts, f"HTTP {status}"),
-            )
-        return f"HTTP {status}", wait
-
-    def _get(self, url: str, *, ok: tuple[int, ...], headers: dict[str, str] | None = None) -> httpx.Response:
-        """GET ``url`` with retries until the status is in ``ok``; :class:`IndexUnreachableError` else."""
-        deadline = time.monotonic() + self._timeout * (self._retries + 1) + self._retry_cap
-        attempts = 0
-        while True:
-            attempts += 1
-            outcome = self._attempt(url, headers, ok, attempts)
-            if not isinstance(outcome, tuple):
-                return outcome
-            reason, wait = outcome
-            if attempts > self._retries:
-                raise IndexUnreachableError(f"gave up after {reason}", url=url, tried=tried(attempts, reason))
-            ceiling = min(self._retry_cap, self._backoff * 2 ** (attempts - 1))
-            import random  # lazily: only retries need it
-
-            delay = wait if wait is not None else random.uniform(0, ceiling)  # noqa: S311 - jitter, not secrets
-            if time.monotonic() + delay > deadline:
-                raise IndexUnreachableError(
-                    f"gave up after {reason}: the time budget is spent", url=url, tried=tried(attempts, reason)
-                )
-            self._count(retries=1)
-            logger.debug("retrying %s in %.2f s after %s", redact(url), delay, reason)
-            time.sleep(delay)
+        self._loads.count(**{name: amount for name, amount in counts.items() if name in ClientStats.__slots__})
 
     def _not_found(self, url: str) -> IndexUnreachableError:
         return IndexUnreachableError(
@@ -790,7 +559,7 @@ class IndexClient:
                     tried="0 attempts (offline)",
                     hint="run once without --offline to fill the cache",
                 )
-            self._count(cache_hits=1)
+            self._loads.count(cache_hits=1)
             self._remember_body(url, cached.status, cached.sha256)
             return cached if cached.status == 200 else None
         headers = {"Accept": ACCEPT}
@@ -799,10 +568,10 @@ class IndexClient:
                 headers["If-None-Match"] = cached.etag
             if cached.last_modified:
                 headers["If-Modified-Since"] = cached.last_modified
-        response = self._get(url, headers=headers, ok=(200, 304, 404, 410))
+        response = self._transport.get(url, headers=headers, ok=(200, 304, 404, 410))
         max_age, store = _freshness(response.headers)
         if response.status_code == 304 and cached is not None:
-            self._count(cache_hits=1)
+            self._loads.count(cache_hits=1)
             etag = response.headers.get("etag", cached.etag)
             page = replace(cached, fetched_at=now, max_age=max_age, etag=etag)
         elif response.status_code == 200:
@@ -828,7 +597,7 @@ class IndexClient:
     def _remember_body(self, url: str, status: int, sha256: str | None) -> None:
         """Note which cached body this run read for ``url`` (views are keyed by it); 404 pages are ``"404"``."""
         value = "404" if status != 200 else sha256
-        with self._lock:
+        with self._loads.lock:
             if value is None:
                 self._page_bodies.pop(url, None)
             else:
@@ -917,7 +686,7 @@ class IndexClient:
         if identity is not None:
             found = cache.get_view(f"{reader}\n{identity}")
             if found is not None:
-                self._count(cache_hits=1)
+                self._loads.count(cache_hits=1)
                 return found
         # Ask for the pages project() would read, as project() would (the first index that has the project
         # wins). A body the index serves unchanged keeps its identity, and its view is still good.
@@ -929,7 +698,7 @@ class IndexClient:
         identity = self._read_identity(urls)
         found = None if identity is None else cache.get_view(f"{reader}\n{identity}")
         if found is not None:
-            self._count(cache_hits=1)
+            self._loads.count(cache_hits=1)
             return found
         url, page = pages[-1]
         if page is None:
@@ -978,14 +747,14 @@ class IndexClient:
 
     def _read_identity(self, urls: Sequence[str]) -> str | None:
         """The identity of the page bodies this run read and cached, ``None`` if any was not."""
-        with self._lock:
+        with self._loads.lock:
             bodies = dict(self._page_bodies)
         return self._identity(urls, bodies.get)
 
     def _find_links_files(self) -> tuple[IndexedLink, ...]:
         if not self._find_links:
             return ()
-        return self._once(self._links, "", self._load_find_links)
+        return self._loads.once(self._links, "", self._load_find_links)
 
     def _load_find_links(self) -> tuple[IndexedLink, ...]:
         """Every distribution in the find-links locations: folders are listed, pages parsed."""
@@ -1020,7 +789,7 @@ class IndexClient:
             except MetadataError:
                 logger.warning("cached metadata of %s is unreadable; fetching it again", link.filename)
             else:
-                self._count(cache_hits=1)
+                self._loads.count(cache_hits=1)
                 return result
         if self._offline and local_path(link.url) is None:
             raise IndexUnreachableError(
@@ -1053,14 +822,16 @@ class IndexClient:
             data = sibling.read_bytes() if sibling.is_file() else None
         else:
             host = urlsplit(link.url).netloc
-            with self._lock:
+            with self._loads.lock:
                 if not advertised and self._metadata_misses.get(host, 0) >= METADATA_PROBE_LIMIT:
                     return None
             # S3-style hosts answer 403 for a missing object: for an unadvertised probe that means "absent".
-            response = self._get(link.metadata_url, ok=(200, 404, 410) if advertised else (200, 403, 404, 410))
+            response = self._transport.get(
+                link.metadata_url, ok=(200, 404, 410) if advertised else (200, 403, 404, 410)
+            )
             data = response.content if response.status_code == 200 else None
             if data is None and not advertised:
-                with self._lock:
+                with self._loads.lock:
                     self._metadata_misses[host] = self._metadata_misses.get(host, 0) + 1
         if data is not None and advertised:
             _check_hashes(data, link.metadata_hashes, url=link.metadata_url, what="metadata file")
@@ -1078,10 +849,10 @@ class IndexClient:
             ) from None
 
     def _download(self, link: FileLink) -> bytes:
-        response = self._get(link.url, headers=_IDENTITY, ok=(200, 404, 410))
+        response = self._transport.get(link.url, headers=_IDENTITY, ok=(200, 404, 410))
         if response.status_code != 200:
             raise self._not_found(link.url)
-        self._count(whole_downloads=1)
+        self._loads.count(whole_downloads=1)
         return response.content
 
     def _wheel_metadata(self, link: FileLink, project: str) -> bytes:
@@ -1093,7 +864,7 @@ class IndexClient:
             except _Fallback as fallback:
                 logger.debug("ranges of %s did not work (%s); reading the whole wheel", redact(link.url), fallback)
                 if fallback.body is not None:
-                    self._count(whole_downloads=1)
+                    self._loads.count(whole_downloads=1)
                 data = fallback.body if fallback.body is not None else self._download(link)
         _check_hashes(data, link.hashes, url=link.url, what="wheel")
         try:
@@ -1102,8 +873,10 @@ class IndexClient:
             raise ZipFormatError(f"the wheel cannot be read: {exc.message}", url=redact(link.url)) from None
 
     def _range(self, url: str, first: int, last: int) -> bytes:
-        response = self._get(url, headers={"Range": f"bytes={first}-{last}", **_IDENTITY}, ok=(200, 206, 404, 410, 416))
-        self._count(range_requests=1)
+        response = self._transport.get(
+            url, headers={"Range": f"bytes={first}-{last}", **_IDENTITY}, ok=(200, 206, 404, 410, 416)
+        )
+        self._loads.count(range_requests=1)
         if response.status_code == 200:
             raise _Fallback("the server ignored Range", response.content)
         if response.status_code in (404, 410):
@@ -1114,10 +887,10 @@ class IndexClient:
         return response.content
 
     def _ranged_metadata(self, link: FileLink, project: str) -> bytes:
-        response = self._get(
+        response = self._transport.get(
             link.url, headers={"Range": f"bytes=-{TAIL_BYTES}", **_IDENTITY}, ok=(200, 206, 404, 410, 416)
         )
-        self._count(range_requests=1)
+        self._loads.count(range_requests=1)
         if response.status_code == 200:
             raise _Fallback("the server ignored Range", response.content)
         if response.status_code in (404, 410):
@@ -1137,64 +910,6 @@ class IndexClient:
             data = self._download(link)
         _check_hashes(data, link.hashes, url=link.url, what="sdist")
         return _pkg_info(data, link.filename, link.url) or b""
-
-
-def _resolve_host(
-    addresses: dict[tuple[str, int], tuple[str, ...]], lock: threading.Lock, host: str, port: int
-) -> tuple[str, ...]:
-    """The IP addresses of ``host`` (``getaddrinfo`` order), looked up once per client and shared by every
-    connection (and a forked worker); ``()`` when the lookup fails (not kept: the connection then fails with
-    the resolver's own error)."""
-    import socket  # lazily, with the network stack
-
-    key = (host, port)
-    with lock:  # one lookup per host, not one per connection: eight connections wait for the same answer
-        found = addresses.get(key)
-        if found is None:
-            try:
-                infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-            except OSError:
-                return ()
-            found = addresses[key] = tuple(dict.fromkeys(str(info[4][0]) for info in infos))
-        return found
-
-
-def _look_up_once(client: httpx.Client, addresses: dict[tuple[str, int], tuple[str, ...]]) -> None:
-    """Make ``client``'s connections share host lookups (:func:`_resolve_host`).
-
-    Why: httpcore looks the host up for every new connection, and a run opens ~20. Where a DNS server drops
-    a packet now and then, each lookup risks the resolver's 5 s retry: measured here, a cold check stalled
-    5 s in 3 to 5 runs of 5 with 12 to 24 connections, in none with one lookup per host. TLS still names the
-    host (SNI and certificate checks use the URL's host, not the address connected to).
-    """
-    import httpcore  # lazily, with httpx
-
-    lock = threading.Lock()
-
-    class _SharedLookups(httpcore.SyncBackend):
-        def connect_tcp(
-            self,
-            host: str,
-            port: int,
-            timeout: float | None = None,
-            local_address: str | None = None,
-            socket_options: Iterable[Any] | None = None,
-        ) -> httpcore.NetworkStream:
-            failure: httpcore.ConnectError | None = None
-            for address in _resolve_host(addresses, lock, host, port):
-                try:
-                    return super().connect_tcp(address, port, timeout, local_address, socket_options)
-                except httpcore.ConnectError as exc:  # the next address, as socket.create_connection does
-                    failure = exc
-            if failure is not None:
-                raise failure
-            return super().connect_tcp(host, port, timeout, local_address, socket_options)
-
-    backend = _SharedLookups()
-    for transport in (client._transport, *client._mounts.values()):
-        pool = getattr(transport, "_pool", None)
-        if pool is not None and hasattr(pool, "_network_backend"):
-            pool._network_backend = backend
 
 
 def _project_of(link: FileLink) -> str | None:
