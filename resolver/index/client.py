@@ -3,13 +3,8 @@
 HTTP (retries, timeouts, credentials per host, netrc, shared host lookups) is the transport's; httpx loads with
 the first request, so a warm run that answers everything from the cache never loads the network stack.
 
-Pages. ``project(name)`` asks each index of :attr:`IndexSettings.urls` in order for ``<index>/<name>/``
-(PEP 691 JSON preferred, PEP 503 HTML by content type) and keeps the FIRST index that has the project, so a
-same-named project on an extra index cannot shadow the main one (dependency confusion); find-links files are
-always merged in. ``best_across_indexes=True`` merges every index instead. Cached pages are used without a
-request while ``Cache-Control: max-age`` holds, then revalidated with ``If-None-Match``/``If-Modified-Since``.
-``offline=True`` answers from the cache only and never opens a socket; ``refresh=True`` ignores what is
-cached (and rewrites it). ``file://`` indexes and find-links folders are read from disk.
+Pages: :mod:`resolver.index.pages` (the first index that has the project wins, find-links merged in; when a
+cached page is fresh; page identity), memoized here.
 
 Metadata: :mod:`resolver.index.metadata_chain` (PEP 658 file, HTTP ranges of the wheel, the whole file, a static
 sdist PKG-INFO by PEP 643), memoized here.
@@ -25,10 +20,8 @@ Cost: a bounded thread pool (``max_connections``, at most 8 threads) runs prefet
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
-import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from functools import partial
@@ -38,28 +31,17 @@ from urllib.parse import quote
 from packaging.utils import canonicalize_name
 
 from resolver.index.cache import CachedPage
-from resolver.index.errors import IndexUnreachableError, IntegrityError, tried
-from resolver.index.lazylinks import LazyLinks
+from resolver.index.errors import IndexUnreachableError, IntegrityError
 from resolver.index.loads import ClientStats, Loads
 from resolver.index.metadata import CoreMetadata
 from resolver.index.metadata_chain import METADATA_PROBE_LIMIT, MetadataChain
-from resolver.index.simple import (
-    FileLink,
-    IndexedLink,
-    ProjectPage,
-    parse_filename,
-    parse_find_links_html,
-    parse_html_page,
-    parse_json_page,
-    parse_json_page_entries,
-)
+from resolver.index.pages import ACCEPT, Pages
+from resolver.index.simple import FileLink, IndexedLink, ProjectPage
 from resolver.index.transport import Transport
-from resolver.index.urls import local_path, redact
 from resolver.index.worker import Worker, WorkerGone, can_fork, default_count, start
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Mapping, Sequence
-    from pathlib import Path
+    from collections.abc import Callable, Iterable
     from types import TracebackType
 
     from packaging.utils import NormalizedName
@@ -78,36 +60,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-#: PEP 691 negotiation: JSON first, the HTML flavours as fallbacks.
-ACCEPT = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.1"
-#: How long a page that says nothing about caching (no Cache-Control, no Expires, no ETag, no Last-Modified)
-#: stays fresh. RFC 9111 4.2.2 lets a cache give a 200 answer heuristic freshness; without validators the
-#: alternative is downloading every page again on every run (a monorepo CI job checks dozens of files in a
-#: row). --refresh ignores it.
-HEURISTIC_FRESHNESS = 300
-
-
-#: Content type of the page digests an earlier version cached (never sent by an index): fetched again.
-_OLD_DIGEST_TYPE = "application/x.relax-pins.page-digest"
-
-
-def _freshness(headers: Mapping[str, str]) -> tuple[int | None, bool]:
-    """``(max_age, may_store)`` from ``Cache-Control``, or :data:`HEURISTIC_FRESHNESS` when nothing is said."""
-    if not any(h in headers for h in ("cache-control", "expires", "etag", "last-modified")):
-        return HEURISTIC_FRESHNESS, True
-    directives = {}
-    for item in headers.get("cache-control", "").lower().split(","):
-        key, _, value = item.strip().partition("=")
-        directives[key] = value.strip('"')
-    if "no-store" in directives:
-        return None, False
-    if "no-cache" in directives:
-        return None, True
-    try:
-        return max(0, int(directives["max-age"])), True
-    except (KeyError, ValueError):
-        return None, True
 
 
 class IndexClient:
@@ -138,7 +90,6 @@ class IndexClient:
         self._offline = offline
         self._refresh = refresh
         self._max_connections = max(1, max_connections)
-        self._best = best_across_indexes
         # Eight threads, not more: parsing and view building hold the GIL, and more threads only queued on it
         # (a cold ml.txt check: 2.6-2.7 s with 16 threads, 2.3-2.5 s with 4 to 8, user and system time both lower).
         self._loads = Loads(threads=min(self._max_connections, 8))
@@ -152,18 +103,21 @@ class IndexClient:
             max_connections=self._max_connections,
             netrc=netrc,
         )
-        self._indexes = tuple(self._transport.register(url).rstrip("/") + "/" for url in settings.urls)
-        self._find_links = tuple(self._transport.register(location) for location in settings.find_links)
+        self._pages = Pages(
+            self._transport,
+            self._loads,
+            cache,
+            indexes=tuple(self._transport.register(url).rstrip("/") + "/" for url in settings.urls),
+            find_links=tuple(self._transport.register(location) for location in settings.find_links),
+            offline=offline,
+            refresh=refresh,
+            best_across_indexes=best_across_indexes,
+        )
         self._metadata_chain = MetadataChain(self._transport, self._loads, cache, offline=offline, refresh=refresh)
         self._closing = False
-        # Parsing is CPU work under the GIL: running many at once gains no time, only holds many decoded pages
-        # (numpy's is ~7 MB of JSON) in memory together. Fetches stay parallel; parses take turns.
-        self._parse_slots = threading.Semaphore(2)
         self._projects: dict[str, Future[ProjectPage | None]] = {}
         self._metadata: dict[str, Future[CoreMetadata | None]] = {}
-        self._links: dict[str, Future[tuple[IndexedLink, ...]]] = {}
         self._views: dict[str, Future[bytes]] = {}
-        self._page_bodies: dict[str, str] = {}  # page URL -> sha256 of the cached body this run read, or "404"
         # The forked view worker (offload_views): which reader it builds for, and (in the child) the build.
         self._workers: list[Worker] = []
         self._worker_reader: str | None = None
@@ -176,7 +130,7 @@ class IndexClient:
     def project(self, name: str) -> ProjectPage | None:
         """The project's page: the first index that has it, plus find-links files; ``None`` if nowhere."""
         key = canonicalize_name(name)
-        return self._loads.once(self._projects, key, lambda: self._load_project(key))
+        return self._loads.once(self._projects, key, lambda: self._pages.load_project(key))
 
     def metadata(self, link: FileLink) -> CoreMetadata | None:
         """The core metadata of ``link``; ``None`` when only a build could tell (dynamic sdist metadata)."""
@@ -230,7 +184,7 @@ class IndexClient:
         # One page decoded at a time per process: the workers share the machine's cores between them already,
         # and each decoded page is tens of MB of dicts (cold ml.txt, all processes: ~193 MB with two at a
         # time, PSS summed).
-        self._parse_slots = threading.Semaphore(1)
+        self._pages.parse_slots = threading.Semaphore(1)
         self._worker_reader, self._worker_build = reader, build
         self._workers = start(
             self._serve_view,
@@ -257,8 +211,8 @@ class IndexClient:
         if cache is None:
             return False
         for name in names:
-            urls = self._page_urls(canonicalize_name(name))
-            identity = None if urls is None else self._cached_identity(urls)
+            urls = self._pages.page_urls(canonicalize_name(name))
+            identity = None if urls is None else self._pages.cached_identity(urls)
             if identity is None or not cache.has_view(f"{reader}\n{identity}"):
                 return False
         return True
@@ -278,7 +232,7 @@ class IndexClient:
         """Start fetching these pages in the background; :meth:`project` then answers from memory."""
         for name in names:
             key = canonicalize_name(name)
-            self._loads.submit(self._projects, key, partial(self._load_project, key))
+            self._loads.submit(self._projects, key, partial(self._pages.load_project, key))
 
     def prefetch_metadata(self, links: Iterable[FileLink]) -> None:
         """Start fetching these files' metadata in the background."""
@@ -309,8 +263,6 @@ class IndexClient:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
-
-    # -- memo and pool -----------------------------------------------------------------------------------
 
     # -- the view worker ---------------------------------------------------------------------------------
 
@@ -414,149 +366,13 @@ class IndexClient:
     def _add_counts(self, counts: dict[str, int]) -> None:
         self._loads.count(**{name: amount for name, amount in counts.items() if name in ClientStats.__slots__})
 
-    # -- pages -------------------------------------------------------------------------------------------
-
-    def _page(self, url: str, *, refresh: bool = False) -> CachedPage | None:
-        """A page body with its validators; ``None`` for 404/410. Cache rules in the module docstring."""
-        path = local_path(url)
-        if path is not None:
-            return self._local_page(path, url)
-        cached = None if self._refresh or refresh or self._cache is None else self._cache.get_page(url)
-        if cached is not None and cached.content_type == _OLD_DIGEST_TYPE:
-            cached = None  # an earlier version's digest: fetch the page again
-        now = time.time()
-        if self._offline or (cached is not None and cached.is_fresh(now)):
-            if cached is None:
-                raise IndexUnreachableError(
-                    "offline, and the page is not in the cache",
-                    url=url,
-                    tried="0 attempts (offline)",
-                    hint="run once without --offline to fill the cache",
-                )
-            self._loads.count(cache_hits=1)
-            self._remember_body(url, cached.status, cached.sha256)
-            return cached if cached.status == 200 else None
-        headers = {"Accept": ACCEPT}
-        if cached is not None and cached.status == 200:
-            if cached.etag:
-                headers["If-None-Match"] = cached.etag
-            if cached.last_modified:
-                headers["If-Modified-Since"] = cached.last_modified
-        response = self._transport.get(url, headers=headers, ok=(200, 304, 404, 410))
-        max_age, store = _freshness(response.headers)
-        if response.status_code == 304 and cached is not None:
-            self._loads.count(cache_hits=1)
-            etag = response.headers.get("etag", cached.etag)
-            page = replace(cached, fetched_at=now, max_age=max_age, etag=etag)
-        elif response.status_code == 200:
-            page = CachedPage(
-                body=response.content,
-                content_type=response.headers.get("content-type"),
-                etag=response.headers.get("etag"),
-                last_modified=response.headers.get("last-modified"),
-                fetched_at=now,
-                max_age=max_age,
-                final_url=redact(str(response.url)),
-            )
-        elif response.status_code == 304:
-            raise IndexUnreachableError("HTTP 304 to an unconditional request", url=url, tried=tried(1, "304"))
-        else:
-            page = CachedPage(
-                body=b"", content_type=None, etag=None, last_modified=None, fetched_at=now, max_age=max_age, status=404
-            )
-        if store and self._cache is not None:
-            self._remember_body(url, page.status, self._cache.put_page(url, page))
-        return page if page.status == 200 else None
-
-    def _remember_body(self, url: str, status: int, sha256: str | None) -> None:
-        """Note which cached body this run read for ``url`` (views are keyed by it); 404 pages are ``"404"``."""
-        value = "404" if status != 200 else sha256
-        with self._loads.lock:
-            if value is None:
-                self._page_bodies.pop(url, None)
-            else:
-                self._page_bodies[url] = value
-
-    def _local_page(self, path: Path, url: str) -> CachedPage | None:
-        target = path / "index.html" if path.is_dir() else path
-        try:
-            body = target.read_bytes()
-        except (FileNotFoundError, NotADirectoryError):
-            return None
-        except OSError as exc:
-            raise IndexUnreachableError(
-                f"cannot read it ({exc.strerror})", url=url, tried=tried(1, "OSError")
-            ) from None
-        content_type = "application/vnd.pypi.simple.v1+json" if target.suffix == ".json" else "text/html"
-        return CachedPage(
-            body=body,
-            content_type=content_type,
-            etag=None,
-            last_modified=None,
-            fetched_at=time.time(),
-            max_age=None,
-            final_url=url,
-        )
-
-    def _load_project(self, name: NormalizedName) -> ProjectPage | None:
-        extra = [link for link in self._find_links_files() if _project_of(link) == name]
-        found: list[tuple[str, ProjectPage]] = []
-        for index in self._indexes:
-            url = f"{index}{quote(name)}/"
-            page = self._page(url)
-            if page is None:
-                continue
-            parsed = self._parse(name, index, url, page, extra=extra, compact=True)
-            if isinstance(parsed.files, LazyLinks):
-                return parsed  # one index's PEP 691 page, find-links files already inside
-            found.append((index, parsed))
-            if not self._best:
-                break
-        if not found and not extra:
-            return None
-        first = found[0][1] if found else None
-        return ProjectPage(
-            name=name,
-            url=first.url if first else extra[0].index_url,
-            files=tuple(IndexedLink.of(f, index) for index, page in found for f in page.files) + tuple(extra),
-            versions=tuple(dict.fromkeys(v for _, page in found for v in page.versions)),
-            warnings=tuple(w for _, page in found for w in page.warnings),
-            api_version=first.api_version if first else None,
-        )
-
-    def _parse(
-        self, name: NormalizedName, index: str, url: str, page: CachedPage, *, extra: Sequence[FileLink], compact: bool
-    ) -> ProjectPage:
-        """One index's page; a PEP 691 one (outside ``best_across_indexes``) as lazy links that hold ``extra``."""
-        base = page.final_url or url
-        with self._parse_slots:
-            if "json" in (page.content_type or "").lower() and not self._best:
-                # Links are built only for the files someone reads (see resolver.index.lazylinks), and the
-                # decoded page is dropped here, inside the slot, unless compact=False keeps its dicts.
-                parsed, entries = parse_json_page_entries(page.body, url=base)
-                files = LazyLinks(entries, url=base, index_url=index, extra=extra, compact=compact)
-                del entries
-                return ProjectPage(
-                    name=name,
-                    url=parsed.url,
-                    files=files,
-                    versions=parsed.versions,
-                    warnings=parsed.warnings,
-                    api_version=parsed.api_version,
-                )
-            if "json" in (page.content_type or "").lower():
-                parsed = parse_json_page(page.body, url=base)
-            else:
-                parsed = parse_html_page(page.body, url=base, name=name)
-        return replace(parsed, files=tuple(IndexedLink.of(f, index) for f in parsed.files))
-
     # -- views -------------------------------------------------------------------------------------------
 
     def _load_view(self, name: NormalizedName, reader: str, build: Callable[[ProjectPage | None], bytes]) -> bytes:
-        cache, urls = self._cache, self._page_urls(name)
+        cache, urls = self._cache, self._pages.page_urls(name)
         if cache is None or urls is None:
             return build(self.project(name))
-        identity = self._cached_identity(urls)
+        identity = self._pages.cached_identity(urls)
         if identity is not None:
             found = cache.get_view(f"{reader}\n{identity}")
             if found is not None:
@@ -566,10 +382,10 @@ class IndexClient:
         # wins). A body the index serves unchanged keeps its identity, and its view is still good.
         pages: list[tuple[str, CachedPage | None]] = []
         for url in urls:
-            pages.append((url, self._page(url)))
+            pages.append((url, self._pages.page(url)))
             if pages[-1][1] is not None:
                 break
-        identity = self._read_identity(urls)
+        identity = self._pages.read_identity(urls)
         found = None if identity is None else cache.get_view(f"{reader}\n{identity}")
         if found is not None:
             self._loads.count(cache_hits=1)
@@ -579,77 +395,7 @@ class IndexClient:
             data = build(None)
         else:
             index = url[: -len(f"{quote(name)}/")]
-            data = build(self._parse(name, index, url, page, extra=(), compact=False))
+            data = build(self._pages.parse(name, index, url, page, extra=(), compact=False))
         if identity is not None:
             cache.put_view(f"{reader}\n{identity}", data)
         return data
-
-    def _page_urls(self, name: NormalizedName) -> list[str] | None:
-        """The page URLs :meth:`project` reads for ``name``, in order; ``None`` when views are not cached
-        (find-links files merge in, every index counts, local pages, --refresh, no cache)."""
-        if self._cache is None or self._best or self._find_links or self._refresh:
-            return None
-        urls = [f"{index}{quote(name)}/" for index in self._indexes]
-        return None if any(local_path(url) is not None for url in urls) else urls
-
-    def _identity(self, urls: Sequence[str], body: Callable[[str], str | None]) -> str | None:
-        parts: list[str] = []
-        for url in urls:
-            found = body(url)
-            if found is None:
-                return None
-            parts.append(f"{redact(url)} {found}")
-            if found != "404":  # project() stops at the first index that has the project
-                break
-        return hashlib.sha256("\n".join(parts).encode()).hexdigest()
-
-    def _cached_identity(self, urls: Sequence[str]) -> str | None:
-        """The identity of the pages in the cache, when every one project() would read is fresh there."""
-        cache, now = self._cache, time.time()
-        if cache is None:
-            return None
-
-        def body(url: str) -> str | None:
-            found = cache.page_header(url)
-            if found is None or not (self._offline or found[0].is_fresh(now)):
-                return None
-            if found[0].content_type == _OLD_DIGEST_TYPE:
-                return None
-            return "404" if found[0].status != 200 else found[1]
-
-        return self._identity(urls, body)
-
-    def _read_identity(self, urls: Sequence[str]) -> str | None:
-        """The identity of the page bodies this run read and cached, ``None`` if any was not."""
-        with self._loads.lock:
-            bodies = dict(self._page_bodies)
-        return self._identity(urls, bodies.get)
-
-    def _find_links_files(self) -> tuple[IndexedLink, ...]:
-        if not self._find_links:
-            return ()
-        return self._loads.once(self._links, "", self._load_find_links)
-
-    def _load_find_links(self) -> tuple[IndexedLink, ...]:
-        """Every distribution in the find-links locations: folders are listed, pages parsed."""
-        links: list[IndexedLink] = []
-        for location in self._find_links:
-            path = local_path(location)
-            if path is not None and path.is_dir():
-                for entry in sorted(path.iterdir()):
-                    if entry.is_file() and parse_filename(entry.name) is not None:
-                        uri = entry.resolve().as_uri()
-                        links.append(IndexedLink(filename=entry.name, url=uri, index_url=redact(location)))
-                continue
-            page = self._page(location) if path is None else self._local_page(path, path.resolve().as_uri())
-            if page is None:
-                logger.warning("find-links location %s was not found; ignored", redact(location))
-                continue
-            parsed = parse_find_links_html(page.body, url=page.final_url or location)
-            links.extend(IndexedLink.of(f, location) for f in parsed.files)
-        return tuple(links)
-
-
-def _project_of(link: FileLink) -> str | None:
-    parsed = parse_filename(link.filename)
-    return parsed.name if parsed else None
