@@ -1,13 +1,17 @@
-"""The index client: pages, metadata, views and the cache, over the transport (:mod:`resolver.index.transport`).
+"""The index client: the facade over the index boundary. Pages, metadata and views, each loaded once per run.
 
-HTTP (retries, timeouts, credentials per host, netrc, shared host lookups) is the transport's; httpx loads with
-the first request, so a warm run that answers everything from the cache never loads the network stack.
+:class:`IndexClient` is what the finder, the resolver's source and the pipeline hold; it keeps the memos (one
+future per page, metadata file and view) and hands the work to the parts, each in its module:
 
-Pages: :mod:`resolver.index.pages` (the first index that has the project wins, find-links merged in; when a
-cached page is fresh; page identity), memoized here.
-
-Metadata: :mod:`resolver.index.metadata_chain` (PEP 658 file, HTTP ranges of the wheel, the whole file, a static
-sdist PKG-INFO by PEP 643), memoized here.
+- :mod:`resolver.index.transport`: HTTP with retries, credentials per host and netrc, shared host lookups; the
+  one module, with this one, allowed to import httpx (it loads with the first request, so a warm run that
+  answers everything from the cache never loads the network stack: ~0.1 s of start-up);
+- :mod:`resolver.index.pages`: which index pages to read, when a cached page is fresh, and page identity;
+- :mod:`resolver.index.metadata_chain`: core metadata by PEP 658 file, HTTP ranges, whole file, or a static
+  sdist PKG-INFO (PEP 643), the chain written in its docstring;
+- :mod:`resolver.index.offload`: views built in forked worker processes, the parent's side and the worker's;
+- :mod:`resolver.index.loads`: the one lock, the thread pool, the memo discipline and the counters they share;
+- :mod:`resolver.index.errors` and :mod:`resolver.index.urls`: the errors, and credentials stripped or redacted.
 
 Views. What a reader (the finder) derives from a project's page for one target is cached beside it, keyed
 by the sha256 of the page body as served (:meth:`IndexClient.project_view`). A warm run with fresh pages
@@ -15,39 +19,39 @@ reads the views' few kilobytes and no page; with stale pages it downloads them a
 the same, still decodes none. A page is decoded only to build a view that is not cached yet, and then
 dropped (``LazyLinks(compact=False)``); :meth:`IndexClient.project` keeps its pages for the run.
 
-Cost: a bounded thread pool (``max_connections``, at most 8 threads) runs prefetches.
+Cost: a bounded thread pool (``max_connections``, at most 8 threads) runs prefetches; every page, metadata
+file and view asked for is kept in memory for the client's life.
 """
 
 from __future__ import annotations
 
-import logging
 import threading
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import replace
 from functools import partial
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from packaging.utils import canonicalize_name
 
-from resolver.index.cache import CachedPage
 from resolver.index.errors import IndexUnreachableError, IntegrityError
 from resolver.index.loads import ClientStats, Loads
-from resolver.index.metadata import CoreMetadata
 from resolver.index.metadata_chain import METADATA_PROBE_LIMIT, MetadataChain
+from resolver.index.offload import Offload, ViewWorker
 from resolver.index.pages import ACCEPT, Pages
-from resolver.index.simple import FileLink, IndexedLink, ProjectPage
+from resolver.index.simple import IndexedLink
 from resolver.index.transport import Transport
-from resolver.index.worker import Worker, WorkerGone, can_fork, default_count, start
+from resolver.index.worker import can_fork
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
+    from concurrent.futures import Future
     from types import TracebackType
 
     from packaging.utils import NormalizedName
 
-    from resolver.index.cache import Cache
+    from resolver.index.cache import Cache, CachedPage
+    from resolver.index.metadata import CoreMetadata
     from resolver.index.settings import IndexSettings
+    from resolver.index.simple import FileLink, ProjectPage
 
 __all__ = [
     "ACCEPT",
@@ -58,8 +62,6 @@ __all__ = [
     "IndexedLink",
     "IntegrityError",
 ]
-
-logger = logging.getLogger(__name__)
 
 
 class IndexClient:
@@ -114,16 +116,10 @@ class IndexClient:
             best_across_indexes=best_across_indexes,
         )
         self._metadata_chain = MetadataChain(self._transport, self._loads, cache, offline=offline, refresh=refresh)
-        self._closing = False
         self._projects: dict[str, Future[ProjectPage | None]] = {}
         self._metadata: dict[str, Future[CoreMetadata | None]] = {}
         self._views: dict[str, Future[bytes]] = {}
-        # The forked view worker (offload_views): which reader it builds for, and (in the child) the build.
-        self._workers: list[Worker] = []
-        self._worker_reader: str | None = None
-        self._worker_build: Callable[[ProjectPage | None], bytes] | None = None
-        self._worker_sent = ClientStats()  # in the child: the counters already passed to the parent
-        self._hurried: list[threading.Thread] = []  # in the child: loads started at the parent's word
+        self._offload = Offload(self._loads, self._views, self._load_view)
 
     # -- the public surface ------------------------------------------------------------------------------
 
@@ -146,10 +142,9 @@ class IndexClient:
         ``best_across_indexes``, local indexes, ``--refresh`` or no cache, it is computed every run.
         """
         key = canonicalize_name(name)
-        future = self._view_from_worker(key, reader, build)
+        future = self._offload.future(key, reader, build)
         if future is not None and not future.done():
-            for worker in self._workers:
-                worker.hurry(f"{reader}\n{key}")
+            self._offload.hurry(f"{reader}\n{key}")
         return self._loads.once(self._views, f"{reader}\n{key}", lambda: self._load_view(key, reader, build))
 
     def prefetch_views(self, names: Iterable[str], reader: str, build: Callable[[ProjectPage | None], bytes]) -> None:
@@ -162,20 +157,20 @@ class IndexClient:
     ) -> Future[bytes] | None:
         """Start :meth:`project_view` for one project in the background; its future (``None`` once closed)."""
         key = canonicalize_name(name)
-        future = self._view_from_worker(key, reader, build)
+        future = self._offload.future(key, reader, build)
         if future is None:
             future = self._loads.submit(self._views, f"{reader}\n{key}", partial(self._load_view, key, reader, build))
         return future
 
     def offload_views(self, reader: str, build: Callable[[ProjectPage | None], bytes]) -> bool:
-        """From now on, build ``reader``'s views in forked worker processes (:mod:`resolver.index.worker`).
+        """From now on, build ``reader``'s views in forked worker processes (:mod:`resolver.index.offload`).
 
         Call it before anything else starts a thread: the fork happens here, and only while this process has
         one thread, on Linux, with the network allowed, and unless ``RELAX_PINS_WORKER=0``; the answer says
         whether it did. The workers fetch, decode and cache the pages and send back only the views; the
         results are the same either way, and whatever a worker cannot answer is done here.
         """
-        if self._workers or self._offline or self._transport.opened or self._loads.closed or not can_fork():
+        if self._offload.started or self._offline or self._transport.opened or self._loads.closed or not can_fork():
             return False
         # The network stack (httpx, the TLS context) is loaded here, once, before the fork: the workers start
         # with it instead of each loading it while the other and this process compete for the two cores. The
@@ -185,25 +180,21 @@ class IndexClient:
         # and each decoded page is tens of MB of dicts (cold ml.txt, all processes: ~193 MB with two at a
         # time, PSS summed).
         self._pages.parse_slots = threading.Semaphore(1)
-        self._worker_reader, self._worker_build = reader, build
-        self._workers = start(
-            self._serve_view,
-            hurry=self._hurry_view,
-            setup=self._setup_worker,
-            count=default_count(),
-            counts=self._worker_counts,
-            finish=self._finish_worker,
-            on_counts=self._add_counts,
+        worker = ViewWorker(
+            self._loads,
+            self._views,
+            self._load_view,
+            reader=reader,
+            build=build,
+            threads=min(self._max_connections, 4),
+            close=self.close,
         )
-        if not self._workers:
-            self._worker_reader = self._worker_build = None
-            return False
-        return True
+        return self._offload.start(reader, worker)
 
     @property
     def offloading(self) -> bool:
         """Whether views are being built in worker processes (:meth:`offload_views`)."""
-        return any(worker.alive for worker in self._workers)
+        return self._offload.offloading
 
     def views_ready(self, names: Iterable[str], reader: str) -> bool:
         """Whether :meth:`project_view` would answer every one of ``names`` from the cache without a request."""
@@ -248,11 +239,8 @@ class IndexClient:
         return link.index_url if isinstance(link, IndexedLink) else ""
 
     def close(self) -> None:
-        """Wait for running prefetches, drop queued ones, close the connections (and end the worker)."""
-        with self._loads.lock:
-            self._closing = True
-        for worker in self._workers:
-            worker.close()
+        """Wait for running prefetches, drop queued ones, close the connections (and end the workers)."""
+        self._offload.close()
         self._loads.shutdown()
         self._transport.close()
 
@@ -263,108 +251,6 @@ class IndexClient:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
-
-    # -- the view worker ---------------------------------------------------------------------------------
-
-    def _view_from_worker(
-        self, name: NormalizedName, reader: str, build: Callable[[ProjectPage | None], bytes]
-    ) -> Future[bytes] | None:
-        """The view's future, asked of the worker if it builds this reader's views; ``None`` when it does not.
-
-        The memo's future is marked running, so no caller claims it; it is settled by the worker's answer,
-        or by a load here when the worker is gone.
-        """
-        if reader != self._worker_reader:
-            return None
-        worker = min((w for w in self._workers if w.alive), key=lambda w: w.outstanding, default=None)
-        if worker is None:
-            return None
-        key = f"{reader}\n{name}"
-        with self._loads.lock:
-            future = self._views.get(key)
-            if future is not None:
-                return future
-            future = self._views[key] = Future()
-            future.set_running_or_notify_cancel()
-        worker.submit(key).add_done_callback(
-            partial(self._settle_view, future, partial(self._load_view, name, reader, build))
-        )
-        return future
-
-    def _settle_view(self, future: Future[bytes], load: Callable[[], bytes], answer: Future[bytes]) -> None:
-        exc = answer.exception()
-        if exc is None:
-            self._loads.count(worker_views=1)
-            future.set_result(answer.result())
-        elif not isinstance(exc, WorkerGone):
-            future.set_exception(exc)
-        elif self._closing:
-            future.set_exception(RuntimeError("the index client is closed"))
-        else:
-            logger.debug("the worker did not answer (%s); building the view here", exc)
-            try:
-                self._loads.pool.submit(self._loads.run_into, future, load)
-            except RuntimeError as closed:  # the pool was shut down by a concurrent close()
-                future.set_exception(closed)
-
-    def _serve_view(self, key: str) -> Future[bytes]:
-        """In the worker: start building the view ``key`` (``reader\nname``) names."""
-        reader, _, name = key.partition("\n")
-        build = self._worker_build
-        future = None
-        if reader == self._worker_reader and build is not None:
-            future = self._loads.submit(
-                self._views, key, partial(self._load_view, canonicalize_name(name), reader, build)
-            )
-        if future is None:
-            future = Future()
-            future.set_exception(WorkerGone(f"the worker does not build {reader!r} views"))
-        return future
-
-    def _setup_worker(self) -> None:
-        """In a worker, first: fewer threads. Two workers with four each fetch as many pages at once as one
-        process with eight did, and hold fewer page bodies (cold ml.txt, all processes, PSS summed: 177-186 MB
-        with four, 190-198 MB with eight; as fast or faster)."""
-        self._loads.pool = ThreadPoolExecutor(
-            max_workers=min(self._max_connections, 4), thread_name_prefix="relax-pins-worker"
-        )
-
-    def _hurry_view(self, key: str) -> None:
-        """In the worker: the parent waits for ``key``; if its load is still queued, start it in a thread of
-        its own now (the queued entry then finds it claimed and does nothing)."""
-        reader, _, name = key.partition("\n")
-        build = self._worker_build
-        with self._loads.lock:
-            future = self._views.get(key)
-            run = future is not None and build is not None and self._loads.claim(future)
-        if run:
-            assert future is not None and build is not None
-            load = partial(self._load_view, canonicalize_name(name), reader, build)
-            thread = threading.Thread(target=self._loads.run_into, args=(future, load), name="relax-pins-hurried")
-            self._hurried.append(thread)
-            thread.start()
-
-    def _finish_worker(self) -> None:
-        """In the worker, once the parent is done: finish running loads (hurried ones too, so no cache write
-        is cut short by the exit), drop queued ones, close connections."""
-        for thread in self._hurried:
-            thread.join()
-        self.close()
-
-    def _worker_counts(self) -> dict[str, int]:
-        """In the worker: the counters gained since the last answer."""
-        with self._loads.lock:
-            now, sent = self.stats, self._worker_sent
-            delta = {
-                f: getattr(now, f) - getattr(sent, f)
-                for f in ClientStats.__slots__
-                if getattr(now, f) != getattr(sent, f)
-            }
-            self._worker_sent = replace(now)
-        return delta
-
-    def _add_counts(self, counts: dict[str, int]) -> None:
-        self._loads.count(**{name: amount for name, amount in counts.items() if name in ClientStats.__slots__})
 
     # -- views -------------------------------------------------------------------------------------------
 
