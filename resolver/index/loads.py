@@ -7,9 +7,10 @@ a queued load that has not started yet is *claimed* by that caller and run at on
 queue of speculative work. The same discipline holds in the parent and in a forked worker
 (:mod:`resolver.index.offload`).
 
-One lock guards the memos, the counters and the small state the other parts keep (:mod:`.transport`,
-:mod:`.pages`, :mod:`.metadata_chain`); it is held for dictionary operations only, never across a request or a
-parse. Cost: a future and a dictionary entry per key, kept for the client's life.
+One lock guards the memos, the counters and the small state the other parts keep (the transport,
+the pages, the metadata chain); it is held for short steps (a dictionary update, a counter, and once the
+making of the HTTP client), never across a request or a parse. Cost: a future and a dictionary entry per
+key, kept for the client's life.
 """
 
 from __future__ import annotations
