@@ -59,7 +59,10 @@ def _top(name: str) -> str:
 ALLOWED_THIRD_PARTY = {
     "resolver.core": {"packaging", "tomlkit"},
     "resolver.writers": {"packaging", "tomli_w"},
-    "resolver.index.client": {"packaging", "httpx", "httpcore"},  # httpcore: httpx's transport (shared host lookups)
+    # The transport boundary: the client facade and the transport it drives. httpcore: httpx's transport (shared
+    # host lookups, resolver.index.transport._look_up_once).
+    "resolver.index.client": {"packaging", "httpx", "httpcore"},
+    "resolver.index.transport": {"httpx", "httpcore"},
     "resolver.index": {"packaging"},
     "resolver.index.settings": {"pip"},  # pip's default index is read from pip at run time, never written here
     "resolver.resolve": {"packaging", "resolvelib"},
@@ -96,7 +99,15 @@ LAYERS: tuple[tuple[str, ...], ...] = (
 # Pure layers read no files and open no sockets: they may not import the file or network modules.
 PURE = ("resolver.core", "resolver.cuda", "resolver.docker", "resolver.writers", "resolver.results")
 IMPURE_EXCEPTIONS = {"resolver.cuda.hardware"}  # reads the local driver (nvidia-smi, /proc): the one CUDA I/O
-IO_MODULES = ("resolver.fsio", "resolver.index.client", "resolver.index.transport", "resolver.index.cache")
+IO_MODULES = (
+    "resolver.fsio",
+    "resolver.index.client",
+    "resolver.index.transport",
+    "resolver.index.pages",
+    "resolver.index.metadata_chain",
+    "resolver.index.offload",
+    "resolver.index.cache",
+)
 
 
 def _layer(module: str) -> int:
@@ -170,13 +181,16 @@ def test_modules_stay_small(module: str) -> None:
     assert lines <= 700, f"{module} has {lines} lines"
 
 
-def test_only_the_cli_imports_typer_and_only_the_client_imports_httpx() -> None:
+HTTP_BOUNDARY = ("resolver.index.client", "resolver.index.transport")
+
+
+def test_only_the_cli_imports_typer_and_only_the_transport_boundary_imports_httpx() -> None:
     for module in MODULES:
-        imports = {_top(i) for i in _imports(module)}
+        imports = {_top(i) for i in _imports(module, type_checking=True)}
         if "typer" in imports:
             assert module.startswith("resolver.cli")
-        if "httpx" in imports:
-            assert module == "resolver.index.client"
+        if imports & {"httpx", "httpcore"}:
+            assert module in HTTP_BOUNDARY, f"{module} imports httpx or httpcore"
 
 
 def test_each_module_imports_alone() -> None:
@@ -186,7 +200,7 @@ def test_each_module_imports_alone() -> None:
         "for name in sys.argv[1:]:\n"
         "    importlib.import_module(name)\n"
         "    heavy = {'typer', 'httpx'} & set(sys.modules)\n"
-        "    glue = ('resolver.cli', 'resolver.index.client', 'resolver.pipeline.check', 'resolver.pipeline.lock')\n"
+        "    glue = ('resolver.cli', 'resolver.pipeline.check', 'resolver.pipeline.lock')\n"
         "    light = not name.startswith(glue)\n"
         "    if light:\n"
         "        assert not heavy, (name, heavy)\n"

@@ -210,7 +210,7 @@ def test_offline_with_an_empty_cache_opens_no_socket(index_server: IndexServer, 
     with _client(index_server.url, tmp_path, offline=True) as client:
         with pytest.raises(IndexUnreachableError) as caught:
             client.project("foo")
-        assert client._http is None  # no HTTP client, so no socket, was ever made
+        assert client._transport._http is None  # no HTTP client, so no socket, was ever made
     assert "offline" in str(caught.value)
     assert caught.value.exit_code == 3
     assert index_server.log == []
@@ -232,7 +232,7 @@ def test_offline_with_a_warm_cache_works_without_the_server(
         assert page is not None
         metadata = client.metadata(page.files[0])
         assert client.project("missing") is None  # the 404 is remembered too
-        assert client._http is None
+        assert client._transport._http is None
     assert metadata is not None
     assert metadata.requires_dist == ("bar",)
 

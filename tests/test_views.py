@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from packaging.specifiers import SpecifierSet
 
-import resolver.index.client as client_module
+import resolver.index.pages as pages_module
 from resolver.core.target import make_target
 from resolver.index.cache import Cache, CachedPage
 from resolver.index.client import IndexClient
@@ -65,8 +65,8 @@ def _forbid_page_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*args: object, **kwargs: object) -> object:
         raise AssertionError("the page was decoded, though its view is cached")
 
-    monkeypatch.setattr(client_module, "parse_json_page_entries", refuse)
-    monkeypatch.setattr(client_module, "parse_html_page", refuse)
+    monkeypatch.setattr(pages_module, "parse_json_page_entries", refuse)
+    monkeypatch.setattr(pages_module, "parse_html_page", refuse)
 
 
 def test_a_warm_run_reads_the_view_and_neither_asks_for_nor_decodes_the_page(

@@ -1,4 +1,7 @@
-"""The only network boundary: pure page and metadata parsers (``simple``, ``metadata``) and the client."""
+"""The only network boundary: pure parsers (``simple``, ``metadata``, ``urls``) and the client over them.
+
+``client.IndexClient`` is the facade; ``transport`` is the only module besides it that may import httpx.
+"""
 
 from __future__ import annotations
 

@@ -34,7 +34,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from resolver.index.settings import redact
+from resolver.index.urls import redact
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

@@ -1,29 +1,17 @@
-"""The index client: the one module that imports httpx. Pages, metadata, retries, the cache, credentials.
+"""The index client: the facade over the index boundary. Pages, metadata and views, each loaded once per run.
 
-httpx is imported with the first request, not with this module: a warm run that answers everything
-from the cache never loads the network stack (~0.1 s of start-up).
+:class:`IndexClient` is what the finder, the resolver's source and the pipeline hold; it keeps the memos (one
+future per page, metadata file and view) and hands the work to the parts, each in its module:
 
-Pages. ``project(name)`` asks each index of :attr:`IndexSettings.urls` in order for ``<index>/<name>/``
-(PEP 691 JSON preferred, PEP 503 HTML by content type) and keeps the FIRST index that has the project, so a
-same-named project on an extra index cannot shadow the main one (dependency confusion); find-links files are
-always merged in. ``best_across_indexes=True`` merges every index instead. Cached pages are used without a
-request while ``Cache-Control: max-age`` holds, then revalidated with ``If-None-Match``/``If-Modified-Since``.
-``offline=True`` answers from the cache only and never opens a socket; ``refresh=True`` ignores what is
-cached (and rewrites it). ``file://`` indexes and find-links folders are read from disk.
-
-Metadata, cheapest first, never running package code (each step falls through to the next):
-
-1. PEP 658/714 ``<file>.metadata`` when the page advertises it (its advertised hash is checked:
-   :class:`IntegrityError` on mismatch); when not advertised it is still tried, until one host has answered
-   404 :data:`METADATA_PROBE_LIMIT` times, then no more for that host (a round trip saved per file);
-2. for wheels, HTTP ranges: one suffix request for the last 64 KiB (the central directory, usually the
-   METADATA member too), at most one more for the member; a server ignoring ``Range`` (200) gives the whole
-   wheel, a wrong ``Content-Range`` or bytes that do not parse fall through to
-3. downloading the whole wheel, its sha256 checked against the index (:class:`IntegrityError`);
-4. for sdists, the ``.metadata`` file, else the sdist downloaded and ``PKG-INFO`` read from the archive in
-   memory (never extracted, never built); trusted only when static by PEP 643, else ``None``.
-
-Results are cached by the file's sha256 (immutable), else by a hash of the redacted URL.
+- :mod:`resolver.index.transport`: HTTP with retries, credentials per host and netrc, shared host lookups; the
+  one module, with this one, allowed to import httpx (it loads with the first request, so a warm run that
+  answers everything from the cache never loads the network stack: ~0.1 s of start-up);
+- :mod:`resolver.index.pages`: which index pages to read, when a cached page is fresh, and page identity;
+- :mod:`resolver.index.metadata_chain`: core metadata by PEP 658 file, HTTP ranges, whole file, or a static
+  sdist PKG-INFO (PEP 643), the chain written in its docstring;
+- :mod:`resolver.index.offload`: views built in forked worker processes, the parent's side and the worker's;
+- :mod:`resolver.index.loads`: the one lock, the thread pool, the memo discipline and the counters they share;
+- :mod:`resolver.index.errors` and :mod:`resolver.index.urls`: the errors, and credentials stripped or redacted.
 
 Views. What a reader (the finder) derives from a project's page for one target is cached beside it, keyed
 by the sha256 of the page body as served (:meth:`IndexClient.project_view`). A warm run with fresh pages
@@ -31,72 +19,39 @@ reads the views' few kilobytes and no page; with stale pages it downloads them a
 the same, still decodes none. A page is decoded only to build a view that is not cached yet, and then
 dropped (``LazyLinks(compact=False)``); :meth:`IndexClient.project` keeps its pages for the run.
 
-Retries: 429 (``Retry-After`` in seconds or as an HTTP date, over ``retry_cap`` -> give up), 5xx, resets,
-truncated bodies and timeouts, with exponential backoff and full jitter, within ``retries`` and a wall-time
-budget of ``timeout * (retries + 1) + retry_cap`` seconds. 401/403 fail at once; 404 means "not here".
-Credentials in index URLs are sent as Basic auth to that URL's host only (URLs are stripped of them before any
-request, log or parse); ``~/.netrc`` (or ``$NETRC``) applies per host. Cost: whole-file fallbacks hold the
-file in memory; a bounded thread pool (``max_connections``, at most 8 threads) runs prefetches.
+Cost: a bounded thread pool (``max_connections``, at most 8 threads) runs prefetches; every page, metadata
+file and view asked for is kept in memory for the client's life.
 """
 
 from __future__ import annotations
 
-import base64
-import contextlib
-import hashlib
-import logging
-import os
-import re
 import threading
-import time
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, replace
 from functools import partial
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import quote, unquote, urlsplit, urlunsplit
+from typing import TYPE_CHECKING
+from urllib.parse import quote
 
 from packaging.utils import canonicalize_name
 
-from resolver.errors import RelaxPinsError
-from resolver.index.cache import CachedPage
-from resolver.index.lazylinks import LazyLinks
-from resolver.index.metadata import (
-    CoreMetadata,
-    MetadataError,
-    ZipFormatError,
-    entry_span,
-    find_eocd,
-    find_metadata_entry,
-    is_static_sdist_metadata,
-    parse_central_directory,
-    parse_metadata,
-    read_entry,
-    wheel_metadata,
-)
-from resolver.index.settings import redact
-from resolver.index.simple import (
-    FileLink,
-    IndexedLink,
-    IndexFormatError,
-    ProjectPage,
-    parse_filename,
-    parse_find_links_html,
-    parse_html_page,
-    parse_json_page,
-    parse_json_page_entries,
-)
-from resolver.index.worker import Worker, WorkerGone, can_fork, default_count, start
+from resolver.index.errors import IndexUnreachableError, IntegrityError
+from resolver.index.loads import ClientStats, Loads
+from resolver.index.metadata_chain import METADATA_PROBE_LIMIT, MetadataChain
+from resolver.index.offload import Offload, ViewWorker
+from resolver.index.pages import ACCEPT, Pages
+from resolver.index.simple import IndexedLink
+from resolver.index.transport import Transport
+from resolver.index.worker import can_fork
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Generator, Iterable, Sequence
+    from collections.abc import Callable, Iterable
+    from concurrent.futures import Future
     from types import TracebackType
 
-    import httpx
     from packaging.utils import NormalizedName
 
-    from resolver.index.cache import Cache
+    from resolver.index.cache import Cache, CachedPage
+    from resolver.index.metadata import CoreMetadata
     from resolver.index.settings import IndexSettings
+    from resolver.index.simple import FileLink, ProjectPage
 
 __all__ = [
     "ACCEPT",
@@ -107,263 +62,6 @@ __all__ = [
     "IndexedLink",
     "IntegrityError",
 ]
-
-logger = logging.getLogger(__name__)
-T = TypeVar("T")
-
-#: PEP 691 negotiation: JSON first, the HTML flavours as fallbacks.
-ACCEPT = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.1"
-#: After this many 404s for unadvertised ``.metadata`` files, a host is not asked for them again.
-METADATA_PROBE_LIMIT = 3
-#: The suffix range fetched first: holds the central directory of nearly every wheel.
-TAIL_BYTES = 64 * 1024
-_MAX_PKG_INFO = 4 * 1024 * 1024
-_IDENTITY = {"Accept-Encoding": "identity"}
-_CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+)")
-
-
-class IndexUnreachableError(RelaxPinsError):
-    """An index, page or file could not be fetched. ``url`` is redacted; ``tried`` says how hard we tried."""
-
-    exit_code = 3
-
-    def __init__(self, reason: str, *, url: str, tried: str, hint: str | None = None) -> None:
-        self.url = redact(url)
-        self.reason = reason
-        self.tried = tried
-        self.hint = hint
-        self.message = f"{self.url}: {reason} ({tried})"
-        super().__init__(self.message)
-
-    def __str__(self) -> str:
-        return self.message + (f"\n  hint: {self.hint}" if self.hint else "")
-
-
-class IntegrityError(RelaxPinsError):
-    """A file or metadata file whose hash differs from the one the index gives (``expected``/``actual``)."""
-
-    exit_code = 4
-
-    def __init__(self, *, url: str, expected: str, actual: str, what: str = "file") -> None:
-        self.url = redact(url)
-        self.expected = expected
-        self.actual = actual
-        self.message = f"{self.url}: the {what} does not match its hash on the index: {expected} != {actual}"
-        super().__init__(self.message)
-
-    def __str__(self) -> str:
-        return self.message
-
-
-@dataclass(slots=True)
-class ClientStats:
-    """Counters of one client's work (HTTP attempts, bytes, cache hits, ranges, whole files, retries)."""
-
-    requests: int = 0
-    bytes_received: int = 0
-    cache_hits: int = 0
-    range_requests: int = 0
-    whole_downloads: int = 0
-    retries: int = 0
-    worker_views: int = 0  # views a worker process built (offload_views)
-
-
-class _Fallback(Exception):
-    """Range requests cannot give the METADATA; ``body`` is the whole file when the server sent it."""
-
-    def __init__(self, reason: str, body: bytes | None = None) -> None:
-        super().__init__(reason)
-        self.body = body
-
-
-def _host_key(scheme: str, host: str, port: int | None) -> tuple[str, int]:
-    return host.lower(), port or (443 if scheme == "https" else 80)
-
-
-def _host_auth(by_host: dict[tuple[str, int], tuple[str, str]], netrc: httpx.Auth | None) -> httpx.Auth:
-    """Basic credentials per host: from the index URLs, else from netrc; httpx drops them on cross-host redirects."""
-    import httpx  # lazily: loads with the first request (module docstring)
-
-    class HostAuth(httpx.Auth):
-        def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-            found = by_host.get(_host_key(request.url.scheme, request.url.host, request.url.port))
-            if found is not None:
-                token = base64.b64encode(f"{found[0]}:{found[1]}".encode()).decode()
-                request.headers["Authorization"] = f"Basic {token}"
-            elif netrc is not None:
-                yield from netrc.auth_flow(request)
-                return
-            yield request
-
-    return HostAuth()
-
-
-def _netrc_auth() -> httpx.Auth | None:
-    import netrc  # lazily, as are the other modules only some runs need: start-up is part of every run's time
-
-    path = Path(os.environ["NETRC"]) if os.environ.get("NETRC") else Path.home() / ".netrc"
-    if not path.is_file():
-        return None
-    import httpx  # lazily: loads with the first request (module docstring)
-
-    try:
-        return httpx.NetRCAuth(str(path))
-    except (netrc.NetrcParseError, OSError):
-        logger.warning("ignoring %s: it cannot be read as a netrc file", path)
-        return None
-
-
-def _strip_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
-    """``url`` without ``user:password@`` and the credentials it carried."""
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        return url, None
-    if parts.username is None and parts.password is None:
-        return url, None
-    host = parts.hostname or ""
-    netloc = (f"[{host}]" if ":" in host else host) + (f":{port}" if port else "")
-    credentials = (unquote(parts.username or ""), unquote(parts.password or ""))
-    return urlunsplit(parts._replace(netloc=netloc)), credentials
-
-
-def _local_path(location: str) -> Path | None:
-    """The path a ``file:`` URL or a plain path names; ``None`` for a remote URL."""
-    parts = urlsplit(location)
-    if parts.scheme == "file":
-        from urllib.request import url2pathname  # lazily: urllib.request loads http.client and ssl
-
-        return Path(url2pathname(parts.path))
-    if len(parts.scheme) <= 1:  # no scheme, or a Windows drive letter
-        return Path(location).expanduser()
-    return None
-
-
-def _tried(attempts: int, last: str) -> str:
-    return f"{attempts} attempt{'s' if attempts != 1 else ''}, last error: {last}"
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after", "").strip()
-    if not value:
-        return None
-    if value.isdigit():
-        return float(value)
-    import email.utils  # lazily
-
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
-
-
-#: How long a page that says nothing about caching (no Cache-Control, no Expires, no ETag, no Last-Modified)
-#: stays fresh. RFC 9111 4.2.2 lets a cache give a 200 answer heuristic freshness; without validators the
-#: alternative is downloading every page again on every run (a monorepo CI job checks dozens of files in a
-#: row). --refresh ignores it.
-HEURISTIC_FRESHNESS = 300
-
-
-#: Content type of the page digests an earlier version cached (never sent by an index): fetched again.
-_OLD_DIGEST_TYPE = "application/x.relax-pins.page-digest"
-
-
-def _freshness(headers: httpx.Headers) -> tuple[int | None, bool]:
-    """``(max_age, may_store)`` from ``Cache-Control``, or :data:`HEURISTIC_FRESHNESS` when nothing is said."""
-    if not any(h in headers for h in ("cache-control", "expires", "etag", "last-modified")):
-        return HEURISTIC_FRESHNESS, True
-    directives = {}
-    for item in headers.get("cache-control", "").lower().split(","):
-        key, _, value = item.strip().partition("=")
-        directives[key] = value.strip('"')
-    if "no-store" in directives:
-        return None, False
-    if "no-cache" in directives:
-        return None, True
-    try:
-        return max(0, int(directives["max-age"])), True
-    except (KeyError, ValueError):
-        return None, True
-
-
-def _check_hashes(data: bytes, hashes: Iterable[tuple[str, str]], *, url: str, what: str) -> None:
-    """Compare ``data`` with the strongest known advertised hash (sha256 first); no hash, no check."""
-    for name, expected in sorted(hashes, key=lambda item: item[0] != "sha256"):
-        if name in hashlib.algorithms_guaranteed:
-            actual = hashlib.new(name, data).hexdigest()
-            if actual != expected.lower():
-                raise IntegrityError(url=url, expected=f"{name}:{expected}", actual=f"{name}:{actual}", what=what)
-            return
-
-
-def _content_range(response: httpx.Response) -> tuple[int, int, int] | None:
-    """``(first, last, total)`` of a 206 answer whose header agrees with its body, else ``None``."""
-    match = _CONTENT_RANGE.fullmatch(response.headers.get("content-range", "").strip())
-    if response.status_code != 206 or match is None:
-        return None
-    first, last, total = (int(group) for group in match.groups())
-    if last < first or last >= total or len(response.content) != last - first + 1:
-        return None
-    return first, last, total
-
-
-def _zip_metadata(fetch: Callable[[int, int], bytes], tail: bytes, size: int, project: str) -> bytes:
-    """METADATA of a ``size``-byte wheel whose last bytes are ``tail``; ``fetch(first, last)`` reads more."""
-    start = size - len(tail)
-    try:
-        end = find_eocd(tail, file_size=size)
-    except ZipFormatError as exc:
-        if exc.needed_from is None or exc.needed_from >= start:
-            raise
-        tail, start = fetch(exc.needed_from, start - 1) + tail, exc.needed_from
-        end = find_eocd(tail, file_size=size)
-    if end.central_dir_offset < start:
-        tail, start = fetch(end.central_dir_offset, start - 1) + tail, end.central_dir_offset
-    offset = end.central_dir_offset - start
-    directory = tail[offset : offset + end.central_dir_size]
-    entries = parse_central_directory(directory, expected_entries=end.entries)
-    entry = find_metadata_entry(entries, project=project)
-    first, stop = entry_span(entry, entries, end.central_dir_offset)
-    record = tail[first - start : stop - start] if first >= start else fetch(first, stop - 1)
-    return read_entry(entry, record)
-
-
-def _is_top_pkg_info(name: str) -> bool:
-    parts = name.removeprefix("./").split("/")
-    return len(parts) == 2 and parts[1] == "PKG-INFO"
-
-
-def _pkg_info(data: bytes, filename: str, url: str) -> bytes | None:
-    """The top-level PKG-INFO of an sdist held in memory (tar or zip), ``None`` when it has none."""
-    import io  # lazily: only sdists are read this way
-    import tarfile
-    import zipfile
-    import zlib
-
-    try:
-        if filename.lower().endswith(".zip"):
-            with zipfile.ZipFile(io.BytesIO(data)) as archive:
-                for info in archive.infolist():
-                    if _is_top_pkg_info(info.filename) and info.file_size <= _MAX_PKG_INFO:
-                        return archive.read(info)
-            return None
-        with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as tar:
-            for member in tar:
-                if member.isfile() and _is_top_pkg_info(member.name) and member.size <= _MAX_PKG_INFO:
-                    handle = tar.extractfile(member)
-                    return handle.read() if handle is not None else None
-    except (tarfile.TarError, zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as exc:
-        raise IndexFormatError(f"the sdist cannot be read: {exc}", url=redact(url)) from None
-    return None
-
-
-def _metadata_key(link: FileLink) -> str:
-    digest = link.hash("sha256")
-    if digest:
-        return f"sha256:{digest}"
-    return "url:" + hashlib.sha256(redact(link.url).encode()).hexdigest()
 
 
 class IndexClient:
@@ -390,55 +88,49 @@ class IndexClient:
         backoff: float = 0.5,
     ) -> None:
         self.settings = settings
-        self.stats = ClientStats()
         self._cache = cache
-        self._timeout = timeout
-        self._retries = max(0, retries)
         self._offline = offline
         self._refresh = refresh
         self._max_connections = max(1, max_connections)
-        self._retry_cap = retry_cap
-        self._best = best_across_indexes
-        self._use_netrc = netrc
-        self._backoff = backoff
-        self._credentials: dict[tuple[str, int], tuple[str, str]] = {}
-        self._indexes = tuple(self._register(url).rstrip("/") + "/" for url in settings.urls)
-        self._find_links = tuple(self._register(location) for location in settings.find_links)
-        self._lock = threading.Lock()
-        self._http: httpx.Client | None = None
-        self._closed = False
-        self._closing = False
         # Eight threads, not more: parsing and view building hold the GIL, and more threads only queued on it
         # (a cold ml.txt check: 2.6-2.7 s with 16 threads, 2.3-2.5 s with 4 to 8, user and system time both lower).
-        workers = min(self._max_connections, 8)
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="relax-pins-index")
-        # Parsing is CPU work under the GIL: running many at once gains no time, only holds many decoded pages
-        # (numpy's is ~7 MB of JSON) in memory together. Fetches stay parallel; parses take turns.
-        self._parse_slots = threading.Semaphore(2)
+        self._loads = Loads(threads=min(self._max_connections, 8))
+        self.stats: ClientStats = self._loads.stats
+        self._transport = Transport(
+            self._loads,
+            timeout=timeout,
+            retries=max(0, retries),
+            retry_cap=retry_cap,
+            backoff=backoff,
+            max_connections=self._max_connections,
+            netrc=netrc,
+        )
+        self._pages = Pages(
+            self._transport,
+            self._loads,
+            cache,
+            indexes=tuple(self._transport.register(url).rstrip("/") + "/" for url in settings.urls),
+            find_links=tuple(self._transport.register(location) for location in settings.find_links),
+            offline=offline,
+            refresh=refresh,
+            best_across_indexes=best_across_indexes,
+        )
+        self._metadata_chain = MetadataChain(self._transport, self._loads, cache, offline=offline, refresh=refresh)
         self._projects: dict[str, Future[ProjectPage | None]] = {}
         self._metadata: dict[str, Future[CoreMetadata | None]] = {}
-        self._links: dict[str, Future[tuple[IndexedLink, ...]]] = {}
         self._views: dict[str, Future[bytes]] = {}
-        self._page_bodies: dict[str, str] = {}  # page URL -> sha256 of the cached body this run read, or "404"
-        self._metadata_misses: dict[str, int] = {}
-        # The forked view worker (offload_views): which reader it builds for, and (in the child) the build.
-        self._workers: list[Worker] = []
-        self._addresses: dict[tuple[str, int], tuple[str, ...]] = {}  # host lookups (_look_up_once)
-        self._worker_reader: str | None = None
-        self._worker_build: Callable[[ProjectPage | None], bytes] | None = None
-        self._worker_sent = ClientStats()  # in the child: the counters already passed to the parent
-        self._hurried: list[threading.Thread] = []  # in the child: loads started at the parent's word
+        self._offload = Offload(self._loads, self._views, self._load_view)
 
     # -- the public surface ------------------------------------------------------------------------------
 
     def project(self, name: str) -> ProjectPage | None:
         """The project's page: the first index that has it, plus find-links files; ``None`` if nowhere."""
         key = canonicalize_name(name)
-        return self._once(self._projects, key, lambda: self._load_project(key))
+        return self._loads.once(self._projects, key, lambda: self._pages.load_project(key))
 
     def metadata(self, link: FileLink) -> CoreMetadata | None:
         """The core metadata of ``link``; ``None`` when only a build could tell (dynamic sdist metadata)."""
-        return self._once(self._metadata, link.url, lambda: self._load_metadata(link))
+        return self._loads.once(self._metadata, link.url, lambda: self._metadata_chain.load(link))
 
     def project_view(self, name: str, reader: str, build: Callable[[ProjectPage | None], bytes]) -> bytes:
         """``build(project(name))``, cached on disk for a warm run to read instead of the page.
@@ -450,11 +142,10 @@ class IndexClient:
         ``best_across_indexes``, local indexes, ``--refresh`` or no cache, it is computed every run.
         """
         key = canonicalize_name(name)
-        future = self._view_from_worker(key, reader, build)
+        future = self._offload.future(key, reader, build)
         if future is not None and not future.done():
-            for worker in self._workers:
-                worker.hurry(f"{reader}\n{key}")
-        return self._once(self._views, f"{reader}\n{key}", lambda: self._load_view(key, reader, build))
+            self._offload.hurry(f"{reader}\n{key}")
+        return self._loads.once(self._views, f"{reader}\n{key}", lambda: self._load_view(key, reader, build))
 
     def prefetch_views(self, names: Iterable[str], reader: str, build: Callable[[ProjectPage | None], bytes]) -> None:
         """Start :meth:`project_view` for these projects in the background."""
@@ -466,48 +157,44 @@ class IndexClient:
     ) -> Future[bytes] | None:
         """Start :meth:`project_view` for one project in the background; its future (``None`` once closed)."""
         key = canonicalize_name(name)
-        future = self._view_from_worker(key, reader, build)
+        future = self._offload.future(key, reader, build)
         if future is None:
-            future = self._submit(self._views, f"{reader}\n{key}", partial(self._load_view, key, reader, build))
+            future = self._loads.submit(self._views, f"{reader}\n{key}", partial(self._load_view, key, reader, build))
         return future
 
     def offload_views(self, reader: str, build: Callable[[ProjectPage | None], bytes]) -> bool:
-        """From now on, build ``reader``'s views in forked worker processes (:mod:`resolver.index.worker`).
+        """From now on, build ``reader``'s views in forked worker processes (:mod:`resolver.index.offload`).
 
         Call it before anything else starts a thread: the fork happens here, and only while this process has
         one thread, on Linux, with the network allowed, and unless ``RELAX_PINS_WORKER=0``; the answer says
         whether it did. The workers fetch, decode and cache the pages and send back only the views; the
         results are the same either way, and whatever a worker cannot answer is done here.
         """
-        if self._workers or self._offline or self._http is not None or self._closed or not can_fork():
+        if self._offload.started or self._offline or self._transport.opened or self._loads.closed or not can_fork():
             return False
         # The network stack (httpx, the TLS context) is loaded here, once, before the fork: the workers start
         # with it instead of each loading it while the other and this process compete for the two cores. The
         # client has opened no connection yet, so none is shared across the fork.
-        self._client()
+        self._transport.client()
         # One page decoded at a time per process: the workers share the machine's cores between them already,
         # and each decoded page is tens of MB of dicts (cold ml.txt, all processes: ~193 MB with two at a
         # time, PSS summed).
-        self._parse_slots = threading.Semaphore(1)
-        self._worker_reader, self._worker_build = reader, build
-        self._workers = start(
-            self._serve_view,
-            hurry=self._hurry_view,
-            setup=self._setup_worker,
-            count=default_count(),
-            counts=self._worker_counts,
-            finish=self._finish_worker,
-            on_counts=self._add_counts,
+        self._pages.parse_slots = threading.Semaphore(1)
+        worker = ViewWorker(
+            self._loads,
+            self._views,
+            self._load_view,
+            reader=reader,
+            build=build,
+            threads=min(self._max_connections, 4),
+            close=self.close,
         )
-        if not self._workers:
-            self._worker_reader = self._worker_build = None
-            return False
-        return True
+        return self._offload.start(reader, worker)
 
     @property
     def offloading(self) -> bool:
         """Whether views are being built in worker processes (:meth:`offload_views`)."""
-        return any(worker.alive for worker in self._workers)
+        return self._offload.offloading
 
     def views_ready(self, names: Iterable[str], reader: str) -> bool:
         """Whether :meth:`project_view` would answer every one of ``names`` from the cache without a request."""
@@ -515,8 +202,8 @@ class IndexClient:
         if cache is None:
             return False
         for name in names:
-            urls = self._page_urls(canonicalize_name(name))
-            identity = None if urls is None else self._cached_identity(urls)
+            urls = self._pages.page_urls(canonicalize_name(name))
+            identity = None if urls is None else self._pages.cached_identity(urls)
             if identity is None or not cache.has_view(f"{reader}\n{identity}"):
                 return False
         return True
@@ -536,7 +223,7 @@ class IndexClient:
         """Start fetching these pages in the background; :meth:`project` then answers from memory."""
         for name in names:
             key = canonicalize_name(name)
-            self._submit(self._projects, key, partial(self._load_project, key))
+            self._loads.submit(self._projects, key, partial(self._pages.load_project, key))
 
     def prefetch_metadata(self, links: Iterable[FileLink]) -> None:
         """Start fetching these files' metadata in the background."""
@@ -545,24 +232,17 @@ class IndexClient:
 
     def prefetch_one_metadata(self, link: FileLink) -> Future[CoreMetadata | None] | None:
         """Start fetching one file's metadata in the background; its future (``None`` once closed)."""
-        return self._submit(self._metadata, link.url, partial(self._load_metadata, link))
+        return self._loads.submit(self._metadata, link.url, partial(self._metadata_chain.load, link))
 
     def index_of(self, link: FileLink) -> str:
         """The redacted index (or find-links location) that listed ``link``, ``""`` when unknown."""
         return link.index_url if isinstance(link, IndexedLink) else ""
 
     def close(self) -> None:
-        """Wait for running prefetches, drop queued ones, close the connections (and end the worker)."""
-        with self._lock:
-            self._closing = True
-        for worker in self._workers:
-            worker.close()
-        self._pool.shutdown(wait=True, cancel_futures=True)
-        with self._lock:
-            self._closed = True
-            http, self._http = self._http, None
-        if http is not None:
-            http.close()
+        """Wait for running prefetches, drop queued ones, close the connections (and end the workers)."""
+        self._offload.close()
+        self._loads.shutdown()
+        self._transport.close()
 
     def __enter__(self) -> IndexClient:
         return self
@@ -572,695 +252,36 @@ class IndexClient:
     ) -> None:
         self.close()
 
-    # -- memo and pool -----------------------------------------------------------------------------------
-
-    def _once(self, memo: dict[str, Future[T]], key: str, load: Callable[[], T]) -> T:
-        """``load()`` run once per key; other callers wait for the same result or exception.
-
-        A load that was queued in the background but has not started is run here instead (claimed), so
-        a caller never waits behind a queue of speculative work.
-        """
-        with self._lock:
-            future = memo.get(key)
-            if future is None:
-                future = memo[key] = Future()
-            run = self._claim(future)
-        if run:
-            try:
-                future.set_result(load())
-            except BaseException as exc:
-                future.set_exception(exc)
-                raise
-        return future.result()
-
-    @staticmethod
-    def _claim(future: Future[T]) -> bool:
-        """Whether the caller (holding ``self._lock``) is the one to run ``future``'s load: it has not started."""
-        return not future.running() and not future.done() and future.set_running_or_notify_cancel()
-
-    def _submit(self, memo: dict[str, Future[T]], key: str, load: Callable[[], T]) -> Future[T] | None:
-        """Queue ``load`` for ``key`` unless it is known or queued; the key's future (``None`` once closed)."""
-        with self._lock:
-            future = memo.get(key)
-            if future is not None or self._closed:
-                return future
-            future = memo[key] = Future()
-        with contextlib.suppress(RuntimeError):  # the pool was shut down by a concurrent close()
-            self._pool.submit(self._run_claimed, future, load)
-        return future
-
-    def _run_claimed(self, future: Future[T], load: Callable[[], T]) -> None:
-        with self._lock:
-            run = self._claim(future)
-        if run:
-            self._run_into(future, load)
-
-    # -- the view worker ---------------------------------------------------------------------------------
-
-    def _view_from_worker(
-        self, name: NormalizedName, reader: str, build: Callable[[ProjectPage | None], bytes]
-    ) -> Future[bytes] | None:
-        """The view's future, asked of the worker if it builds this reader's views; ``None`` when it does not.
-
-        The memo's future is marked running, so no caller claims it; it is settled by the worker's answer,
-        or by a load here when the worker is gone.
-        """
-        if reader != self._worker_reader:
-            return None
-        worker = min((w for w in self._workers if w.alive), key=lambda w: w.outstanding, default=None)
-        if worker is None:
-            return None
-        key = f"{reader}\n{name}"
-        with self._lock:
-            future = self._views.get(key)
-            if future is not None:
-                return future
-            future = self._views[key] = Future()
-            future.set_running_or_notify_cancel()
-        worker.submit(key).add_done_callback(
-            partial(self._settle_view, future, partial(self._load_view, name, reader, build))
-        )
-        return future
-
-    def _settle_view(self, future: Future[bytes], load: Callable[[], bytes], answer: Future[bytes]) -> None:
-        exc = answer.exception()
-        if exc is None:
-            self._count(worker_views=1)
-            future.set_result(answer.result())
-        elif not isinstance(exc, WorkerGone):
-            future.set_exception(exc)
-        elif self._closing:
-            future.set_exception(RuntimeError("the index client is closed"))
-        else:
-            logger.debug("the worker did not answer (%s); building the view here", exc)
-            try:
-                self._pool.submit(self._run_into, future, load)
-            except RuntimeError as closed:  # the pool was shut down by a concurrent close()
-                future.set_exception(closed)
-
-    @staticmethod
-    def _run_into(future: Future[T], load: Callable[[], T]) -> None:
-        try:
-            future.set_result(load())
-        except BaseException as exc:  # noqa: BLE001 - kept in the future: whoever asks gets it raised
-            future.set_exception(exc)
-
-    def _serve_view(self, key: str) -> Future[bytes]:
-        """In the worker: start building the view ``key`` (``reader\nname``) names."""
-        reader, _, name = key.partition("\n")
-        build = self._worker_build
-        future = None
-        if reader == self._worker_reader and build is not None:
-            future = self._submit(self._views, key, partial(self._load_view, canonicalize_name(name), reader, build))
-        if future is None:
-            future = Future()
-            future.set_exception(WorkerGone(f"the worker does not build {reader!r} views"))
-        return future
-
-    def _setup_worker(self) -> None:
-        """In a worker, first: fewer threads. Two workers with four each fetch as many pages at once as one
-        process with eight did, and hold fewer page bodies (cold ml.txt, all processes, PSS summed: 177-186 MB
-        with four, 190-198 MB with eight; as fast or faster)."""
-        self._pool = ThreadPoolExecutor(
-            max_workers=min(self._max_connections, 4), thread_name_prefix="relax-pins-worker"
-        )
-
-    def _hurry_view(self, key: str) -> None:
-        """In the worker: the parent waits for ``key``; if its load is still queued, start it in a thread of
-        its own now (the queued entry then finds it claimed and does nothing)."""
-        reader, _, name = key.partition("\n")
-        build = self._worker_build
-        with self._lock:
-            future = self._views.get(key)
-            run = future is not None and build is not None and self._claim(future)
-        if run:
-            assert future is not None and build is not None
-            load = partial(self._load_view, canonicalize_name(name), reader, build)
-            thread = threading.Thread(target=self._run_into, args=(future, load), name="relax-pins-hurried")
-            self._hurried.append(thread)
-            thread.start()
-
-    def _finish_worker(self) -> None:
-        """In the worker, once the parent is done: finish running loads (hurried ones too, so no cache write
-        is cut short by the exit), drop queued ones, close connections."""
-        for thread in self._hurried:
-            thread.join()
-        self.close()
-
-    def _worker_counts(self) -> dict[str, int]:
-        """In the worker: the counters gained since the last answer."""
-        with self._lock:
-            now, sent = self.stats, self._worker_sent
-            delta = {
-                f: getattr(now, f) - getattr(sent, f)
-                for f in ClientStats.__slots__
-                if getattr(now, f) != getattr(sent, f)
-            }
-            self._worker_sent = replace(now)
-        return delta
-
-    def _add_counts(self, counts: dict[str, int]) -> None:
-        self._count(**{name: amount for name, amount in counts.items() if name in ClientStats.__slots__})
-
-    def _count(self, **amounts: int) -> None:
-        with self._lock:
-            for name, amount in amounts.items():
-                setattr(self.stats, name, getattr(self.stats, name) + amount)
-
-    # -- HTTP --------------------------------------------------------------------------------------------
-
-    def _register(self, url: str) -> str:
-        clean, credentials = _strip_credentials(url.strip())
-        if credentials is not None:
-            parts = urlsplit(clean)
-            self._credentials[_host_key(parts.scheme, parts.hostname or "", parts.port)] = credentials
-        return clean
-
-    def _client(self) -> httpx.Client:
-        with self._lock:
-            if self._closed:
-                raise RuntimeError("the index client is closed")
-            if self._http is None:
-                self._http = self._make_client()
-            return self._http
-
-    def _make_client(self) -> httpx.Client:
-        import httpx  # lazily: loads with the first request (module docstring)
-
-        auth = _host_auth(self._credentials, _netrc_auth() if self._use_netrc else None)
-        limits = httpx.Limits(max_connections=self._max_connections, max_keepalive_connections=self._max_connections)
-        timeout = httpx.Timeout(self._timeout)
-        headers = {"User-Agent": "relax-pins"}
-        # HTTP/1.1 on up to max_connections connections, not HTTP/2: httpx's HTTP/2 is not safe to share
-        # between threads (hpack's tables are mutated without a lock: "deque mutated during iteration", seen
-        # here in a cold check; encode/httpx#3566), and its pure-Python framing was the slower of the two here
-        # (the ~100 pages of an ML set: 0.41 s on 16 HTTP/1.1 connections, 0.61 s multiplexed over HTTP/2).
-        client = httpx.Client(auth=auth, limits=limits, timeout=timeout, headers=headers, follow_redirects=True)
-        _look_up_once(client, self._addresses)
-        return client
-
-    def _scrub(self, text: str) -> str:
-        for _, password in self._credentials.values():
-            if password:
-                text = text.replace(password, "***").replace(quote(password, safe=""), "***")
-        return text
-
-    def _attempt(
-        self, url: str, headers: dict[str, str] | None, ok: tuple[int, ...], attempts: int
-    ) -> httpx.Response | tuple[str, float | None]:
-        """One GET: the response when its status is in ``ok``, else why to retry and how long to wait."""
-        import httpx  # lazily: _client() loaded it by now
-
-        self._count(requests=1)
-        try:
-            response = self._client().get(url, headers=headers)
-        except httpx.TimeoutException as exc:
-            return f"timed out ({type(exc).__name__})", None
-        except (httpx.NetworkError, httpx.RemoteProtocolError, httpx.DecodingError) as exc:
-            return self._scrub(f"connection failed ({type(exc).__name__}: {exc})"), None
-        except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError) as exc:
-            reason = self._scrub(f"the request failed ({type(exc).__name__}: {exc})")
-            raise IndexUnreachableError(reason, url=url, tried=_tried(attempts, type(exc).__name__)) from None
-        status = response.status_code
-        self._count(bytes_received=len(response.content))
-        logger.debug("GET %s -> %d", redact(url), status)
-        if status in ok:
-            return response
-        if status in (401, 403):
-            host = _host_key(response.url.scheme, response.url.host, response.url.port)
-            sent = " (the index URL's credentials were sent)" if host in self._credentials else ""
-            raise IndexUnreachableError(
-                f"HTTP {status}: credentials are missing or were refused{sent}",
-                url=url,
-                tried=_tried(attempts, f"HTTP {status}"),
-                hint="put user:password in the index URL, or add the host to ~/.netrc",
-            )
-        if status != 429 and status < 500:
-            raise IndexUnreachableError(f"unexpected HTTP {status}", url=url, tried=_tried(attempts, str(status)))
-        wait = _retry_after(response)
-        if wait is not None and wait > self._retry_cap:
-            raise IndexUnreachableError(
-                f"the server asked to wait {wait:.0f} s, more than the {self._retry_cap:g} s retry cap",
-                url=url,
-                tried=_tried(attempts, f"HTTP {status}"),
-            )
-        return f"HTTP {status}", wait
-
-    def _get(self, url: str, *, ok: tuple[int, ...], headers: dict[str, str] | None = None) -> httpx.Response:
-        """GET ``url`` with retries until the status is in ``ok``; :class:`IndexUnreachableError` else."""
-        deadline = time.monotonic() + self._timeout * (self._retries + 1) + self._retry_cap
-        attempts = 0
-        while True:
-            attempts += 1
-            outcome = self._attempt(url, headers, ok, attempts)
-            if not isinstance(outcome, tuple):
-                return outcome
-            reason, wait = outcome
-            if attempts > self._retries:
-                raise IndexUnreachableError(f"gave up after {reason}", url=url, tried=_tried(attempts, reason))
-            ceiling = min(self._retry_cap, self._backoff * 2 ** (attempts - 1))
-            import random  # lazily: only retries need it
-
-            delay = wait if wait is not None else random.uniform(0, ceiling)  # noqa: S311 - jitter, not secrets
-            if time.monotonic() + delay > deadline:
-                raise IndexUnreachableError(
-                    f"gave up after {reason}: the time budget is spent", url=url, tried=_tried(attempts, reason)
-                )
-            self._count(retries=1)
-            logger.debug("retrying %s in %.2f s after %s", redact(url), delay, reason)
-            time.sleep(delay)
-
-    def _not_found(self, url: str) -> IndexUnreachableError:
-        return IndexUnreachableError(
-            "the index lists this file but does not serve it", url=url, tried=_tried(1, "HTTP 404")
-        )
-
-    # -- pages -------------------------------------------------------------------------------------------
-
-    def _page(self, url: str, *, refresh: bool = False) -> CachedPage | None:
-        """A page body with its validators; ``None`` for 404/410. Cache rules in the module docstring."""
-        path = _local_path(url)
-        if path is not None:
-            return self._local_page(path, url)
-        cached = None if self._refresh or refresh or self._cache is None else self._cache.get_page(url)
-        if cached is not None and cached.content_type == _OLD_DIGEST_TYPE:
-            cached = None  # an earlier version's digest: fetch the page again
-        now = time.time()
-        if self._offline or (cached is not None and cached.is_fresh(now)):
-            if cached is None:
-                raise IndexUnreachableError(
-                    "offline, and the page is not in the cache",
-                    url=url,
-                    tried="0 attempts (offline)",
-                    hint="run once without --offline to fill the cache",
-                )
-            self._count(cache_hits=1)
-            self._remember_body(url, cached.status, cached.sha256)
-            return cached if cached.status == 200 else None
-        headers = {"Accept": ACCEPT}
-        if cached is not None and cached.status == 200:
-            if cached.etag:
-                headers["If-None-Match"] = cached.etag
-            if cached.last_modified:
-                headers["If-Modified-Since"] = cached.last_modified
-        response = self._get(url, headers=headers, ok=(200, 304, 404, 410))
-        max_age, store = _freshness(response.headers)
-        if response.status_code == 304 and cached is not None:
-            self._count(cache_hits=1)
-            etag = response.headers.get("etag", cached.etag)
-            page = replace(cached, fetched_at=now, max_age=max_age, etag=etag)
-        elif response.status_code == 200:
-            page = CachedPage(
-                body=response.content,
-                content_type=response.headers.get("content-type"),
-                etag=response.headers.get("etag"),
-                last_modified=response.headers.get("last-modified"),
-                fetched_at=now,
-                max_age=max_age,
-                final_url=redact(str(response.url)),
-            )
-        elif response.status_code == 304:
-            raise IndexUnreachableError("HTTP 304 to an unconditional request", url=url, tried=_tried(1, "304"))
-        else:
-            page = CachedPage(
-                body=b"", content_type=None, etag=None, last_modified=None, fetched_at=now, max_age=max_age, status=404
-            )
-        if store and self._cache is not None:
-            self._remember_body(url, page.status, self._cache.put_page(url, page))
-        return page if page.status == 200 else None
-
-    def _remember_body(self, url: str, status: int, sha256: str | None) -> None:
-        """Note which cached body this run read for ``url`` (views are keyed by it); 404 pages are ``"404"``."""
-        value = "404" if status != 200 else sha256
-        with self._lock:
-            if value is None:
-                self._page_bodies.pop(url, None)
-            else:
-                self._page_bodies[url] = value
-
-    def _local_page(self, path: Path, url: str) -> CachedPage | None:
-        target = path / "index.html" if path.is_dir() else path
-        try:
-            body = target.read_bytes()
-        except (FileNotFoundError, NotADirectoryError):
-            return None
-        except OSError as exc:
-            raise IndexUnreachableError(
-                f"cannot read it ({exc.strerror})", url=url, tried=_tried(1, "OSError")
-            ) from None
-        content_type = "application/vnd.pypi.simple.v1+json" if target.suffix == ".json" else "text/html"
-        return CachedPage(
-            body=body,
-            content_type=content_type,
-            etag=None,
-            last_modified=None,
-            fetched_at=time.time(),
-            max_age=None,
-            final_url=url,
-        )
-
-    def _load_project(self, name: NormalizedName) -> ProjectPage | None:
-        extra = [link for link in self._find_links_files() if _project_of(link) == name]
-        found: list[tuple[str, ProjectPage]] = []
-        for index in self._indexes:
-            url = f"{index}{quote(name)}/"
-            page = self._page(url)
-            if page is None:
-                continue
-            parsed = self._parse(name, index, url, page, extra=extra, compact=True)
-            if isinstance(parsed.files, LazyLinks):
-                return parsed  # one index's PEP 691 page, find-links files already inside
-            found.append((index, parsed))
-            if not self._best:
-                break
-        if not found and not extra:
-            return None
-        first = found[0][1] if found else None
-        return ProjectPage(
-            name=name,
-            url=first.url if first else extra[0].index_url,
-            files=tuple(IndexedLink.of(f, index) for index, page in found for f in page.files) + tuple(extra),
-            versions=tuple(dict.fromkeys(v for _, page in found for v in page.versions)),
-            warnings=tuple(w for _, page in found for w in page.warnings),
-            api_version=first.api_version if first else None,
-        )
-
-    def _parse(
-        self, name: NormalizedName, index: str, url: str, page: CachedPage, *, extra: Sequence[FileLink], compact: bool
-    ) -> ProjectPage:
-        """One index's page; a PEP 691 one (outside ``best_across_indexes``) as lazy links that hold ``extra``."""
-        base = page.final_url or url
-        with self._parse_slots:
-            if "json" in (page.content_type or "").lower() and not self._best:
-                # Links are built only for the files someone reads (see resolver.index.lazylinks), and the
-                # decoded page is dropped here, inside the slot, unless compact=False keeps its dicts.
-                parsed, entries = parse_json_page_entries(page.body, url=base)
-                files = LazyLinks(entries, url=base, index_url=index, extra=extra, compact=compact)
-                del entries
-                return ProjectPage(
-                    name=name,
-                    url=parsed.url,
-                    files=files,
-                    versions=parsed.versions,
-                    warnings=parsed.warnings,
-                    api_version=parsed.api_version,
-                )
-            if "json" in (page.content_type or "").lower():
-                parsed = parse_json_page(page.body, url=base)
-            else:
-                parsed = parse_html_page(page.body, url=base, name=name)
-        return replace(parsed, files=tuple(IndexedLink.of(f, index) for f in parsed.files))
-
     # -- views -------------------------------------------------------------------------------------------
 
     def _load_view(self, name: NormalizedName, reader: str, build: Callable[[ProjectPage | None], bytes]) -> bytes:
-        cache, urls = self._cache, self._page_urls(name)
+        cache, urls = self._cache, self._pages.page_urls(name)
         if cache is None or urls is None:
             return build(self.project(name))
-        identity = self._cached_identity(urls)
+        identity = self._pages.cached_identity(urls)
         if identity is not None:
             found = cache.get_view(f"{reader}\n{identity}")
             if found is not None:
-                self._count(cache_hits=1)
+                self._loads.count(cache_hits=1)
                 return found
         # Ask for the pages project() would read, as project() would (the first index that has the project
         # wins). A body the index serves unchanged keeps its identity, and its view is still good.
         pages: list[tuple[str, CachedPage | None]] = []
         for url in urls:
-            pages.append((url, self._page(url)))
+            pages.append((url, self._pages.page(url)))
             if pages[-1][1] is not None:
                 break
-        identity = self._read_identity(urls)
+        identity = self._pages.read_identity(urls)
         found = None if identity is None else cache.get_view(f"{reader}\n{identity}")
         if found is not None:
-            self._count(cache_hits=1)
+            self._loads.count(cache_hits=1)
             return found
         url, page = pages[-1]
         if page is None:
             data = build(None)
         else:
             index = url[: -len(f"{quote(name)}/")]
-            data = build(self._parse(name, index, url, page, extra=(), compact=False))
+            data = build(self._pages.parse(name, index, url, page, extra=(), compact=False))
         if identity is not None:
             cache.put_view(f"{reader}\n{identity}", data)
         return data
-
-    def _page_urls(self, name: NormalizedName) -> list[str] | None:
-        """The page URLs :meth:`project` reads for ``name``, in order; ``None`` when views are not cached
-        (find-links files merge in, every index counts, local pages, --refresh, no cache)."""
-        if self._cache is None or self._best or self._find_links or self._refresh:
-            return None
-        urls = [f"{index}{quote(name)}/" for index in self._indexes]
-        return None if any(_local_path(url) is not None for url in urls) else urls
-
-    def _identity(self, urls: Sequence[str], body: Callable[[str], str | None]) -> str | None:
-        parts: list[str] = []
-        for url in urls:
-            found = body(url)
-            if found is None:
-                return None
-            parts.append(f"{redact(url)} {found}")
-            if found != "404":  # project() stops at the first index that has the project
-                break
-        return hashlib.sha256("\n".join(parts).encode()).hexdigest()
-
-    def _cached_identity(self, urls: Sequence[str]) -> str | None:
-        """The identity of the pages in the cache, when every one project() would read is fresh there."""
-        cache, now = self._cache, time.time()
-        if cache is None:
-            return None
-
-        def body(url: str) -> str | None:
-            found = cache.page_header(url)
-            if found is None or not (self._offline or found[0].is_fresh(now)):
-                return None
-            if found[0].content_type == _OLD_DIGEST_TYPE:
-                return None
-            return "404" if found[0].status != 200 else found[1]
-
-        return self._identity(urls, body)
-
-    def _read_identity(self, urls: Sequence[str]) -> str | None:
-        """The identity of the page bodies this run read and cached, ``None`` if any was not."""
-        with self._lock:
-            bodies = dict(self._page_bodies)
-        return self._identity(urls, bodies.get)
-
-    def _find_links_files(self) -> tuple[IndexedLink, ...]:
-        if not self._find_links:
-            return ()
-        return self._once(self._links, "", self._load_find_links)
-
-    def _load_find_links(self) -> tuple[IndexedLink, ...]:
-        """Every distribution in the find-links locations: folders are listed, pages parsed."""
-        links: list[IndexedLink] = []
-        for location in self._find_links:
-            path = _local_path(location)
-            if path is not None and path.is_dir():
-                for entry in sorted(path.iterdir()):
-                    if entry.is_file() and parse_filename(entry.name) is not None:
-                        uri = entry.resolve().as_uri()
-                        links.append(IndexedLink(filename=entry.name, url=uri, index_url=redact(location)))
-                continue
-            page = self._page(location) if path is None else self._local_page(path, path.resolve().as_uri())
-            if page is None:
-                logger.warning("find-links location %s was not found; ignored", redact(location))
-                continue
-            parsed = parse_find_links_html(page.body, url=page.final_url or location)
-            links.extend(IndexedLink.of(f, location) for f in parsed.files)
-        return tuple(links)
-
-    # -- metadata ----------------------------------------------------------------------------------------
-
-    def _load_metadata(self, link: FileLink) -> CoreMetadata | None:
-        parsed = parse_filename(link.filename)
-        if parsed is None:
-            return None
-        key = _metadata_key(link)
-        cached = None if self._refresh or self._cache is None else self._cache.get_metadata(key)
-        if cached is not None:
-            try:
-                result = parse_metadata(cached) if cached else None
-            except MetadataError:
-                logger.warning("cached metadata of %s is unreadable; fetching it again", link.filename)
-            else:
-                self._count(cache_hits=1)
-                return result
-        if self._offline and _local_path(link.url) is None:
-            raise IndexUnreachableError(
-                "offline, and its metadata is not in the cache",
-                url=link.url,
-                tried="0 attempts (offline)",
-                hint="run once without --offline to fill the cache",
-            )
-        data = self._metadata_file(link)
-        if data is None:
-            data = self._wheel_metadata(link, parsed.name) if parsed.kind == "wheel" else self._sdist_metadata(link)
-        result = None
-        if data:
-            try:
-                result = parse_metadata(data)
-            except MetadataError as exc:
-                raise MetadataError(exc.message, url=redact(link.url)) from None
-            if parsed.kind == "sdist" and not is_static_sdist_metadata(result):
-                data, result = b"", None
-        if self._cache is not None:
-            self._cache.put_metadata(key, data)
-        return result
-
-    def _metadata_file(self, link: FileLink) -> bytes | None:
-        """The PEP 658 ``.metadata`` body, or ``None`` when not served (step 1 of the chain)."""
-        advertised = link.has_metadata
-        path = _local_path(link.url)
-        if path is not None:
-            sibling = path.with_name(path.name + ".metadata")
-            data = sibling.read_bytes() if sibling.is_file() else None
-        else:
-            host = urlsplit(link.url).netloc
-            with self._lock:
-                if not advertised and self._metadata_misses.get(host, 0) >= METADATA_PROBE_LIMIT:
-                    return None
-            # S3-style hosts answer 403 for a missing object: for an unadvertised probe that means "absent".
-            response = self._get(link.metadata_url, ok=(200, 404, 410) if advertised else (200, 403, 404, 410))
-            data = response.content if response.status_code == 200 else None
-            if data is None and not advertised:
-                with self._lock:
-                    self._metadata_misses[host] = self._metadata_misses.get(host, 0) + 1
-        if data is not None and advertised:
-            _check_hashes(data, link.metadata_hashes, url=link.metadata_url, what="metadata file")
-        return data
-
-    def _read_local(self, link: FileLink) -> bytes | None:
-        path = _local_path(link.url)
-        if path is None:
-            return None
-        try:
-            return path.read_bytes()
-        except OSError as exc:
-            raise IndexUnreachableError(
-                f"cannot read it ({exc.strerror})", url=link.url, tried=_tried(1, "OSError")
-            ) from None
-
-    def _download(self, link: FileLink) -> bytes:
-        response = self._get(link.url, headers=_IDENTITY, ok=(200, 404, 410))
-        if response.status_code != 200:
-            raise self._not_found(link.url)
-        self._count(whole_downloads=1)
-        return response.content
-
-    def _wheel_metadata(self, link: FileLink, project: str) -> bytes:
-        """METADATA by range requests, else from the whole wheel (hash checked)."""
-        data = self._read_local(link)
-        if data is None:
-            try:
-                return self._ranged_metadata(link, project)
-            except _Fallback as fallback:
-                logger.debug("ranges of %s did not work (%s); reading the whole wheel", redact(link.url), fallback)
-                if fallback.body is not None:
-                    self._count(whole_downloads=1)
-                data = fallback.body if fallback.body is not None else self._download(link)
-        _check_hashes(data, link.hashes, url=link.url, what="wheel")
-        try:
-            return wheel_metadata(data, project=project)
-        except ZipFormatError as exc:
-            raise ZipFormatError(f"the wheel cannot be read: {exc.message}", url=redact(link.url)) from None
-
-    def _range(self, url: str, first: int, last: int) -> bytes:
-        response = self._get(url, headers={"Range": f"bytes={first}-{last}", **_IDENTITY}, ok=(200, 206, 404, 410, 416))
-        self._count(range_requests=1)
-        if response.status_code == 200:
-            raise _Fallback("the server ignored Range", response.content)
-        if response.status_code in (404, 410):
-            raise self._not_found(url)
-        span = _content_range(response)
-        if span is None or span[:2] != (first, last):
-            raise _Fallback(f"a wrong answer to bytes={first}-{last}")
-        return response.content
-
-    def _ranged_metadata(self, link: FileLink, project: str) -> bytes:
-        response = self._get(
-            link.url, headers={"Range": f"bytes=-{TAIL_BYTES}", **_IDENTITY}, ok=(200, 206, 404, 410, 416)
-        )
-        self._count(range_requests=1)
-        if response.status_code == 200:
-            raise _Fallback("the server ignored Range", response.content)
-        if response.status_code in (404, 410):
-            raise self._not_found(link.url)
-        span = _content_range(response)
-        if span is None or span[1] != span[2] - 1 or span[0] != max(0, span[2] - TAIL_BYTES):
-            raise _Fallback("a wrong answer to the suffix range")
-        try:
-            return _zip_metadata(partial(self._range, link.url), response.content, span[2], project)
-        except ZipFormatError as exc:
-            raise _Fallback(f"the ranges do not read as a zip: {exc.message}") from None
-
-    def _sdist_metadata(self, link: FileLink) -> bytes:
-        """PKG-INFO read from the sdist in memory; ``b""`` when it has none."""
-        data = self._read_local(link)
-        if data is None:
-            data = self._download(link)
-        _check_hashes(data, link.hashes, url=link.url, what="sdist")
-        return _pkg_info(data, link.filename, link.url) or b""
-
-
-def _resolve_host(
-    addresses: dict[tuple[str, int], tuple[str, ...]], lock: threading.Lock, host: str, port: int
-) -> tuple[str, ...]:
-    """The IP addresses of ``host`` (``getaddrinfo`` order), looked up once per client and shared by every
-    connection (and a forked worker); ``()`` when the lookup fails (not kept: the connection then fails with
-    the resolver's own error)."""
-    import socket  # lazily, with the network stack
-
-    key = (host, port)
-    with lock:  # one lookup per host, not one per connection: eight connections wait for the same answer
-        found = addresses.get(key)
-        if found is None:
-            try:
-                infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-            except OSError:
-                return ()
-            found = addresses[key] = tuple(dict.fromkeys(str(info[4][0]) for info in infos))
-        return found
-
-
-def _look_up_once(client: httpx.Client, addresses: dict[tuple[str, int], tuple[str, ...]]) -> None:
-    """Make ``client``'s connections share host lookups (:func:`_resolve_host`).
-
-    Why: httpcore looks the host up for every new connection, and a run opens ~20. Where a DNS server drops
-    a packet now and then, each lookup risks the resolver's 5 s retry: measured here, a cold check stalled
-    5 s in 3 to 5 runs of 5 with 12 to 24 connections, in none with one lookup per host. TLS still names the
-    host (SNI and certificate checks use the URL's host, not the address connected to).
-    """
-    import httpcore  # lazily, with httpx
-
-    lock = threading.Lock()
-
-    class _SharedLookups(httpcore.SyncBackend):
-        def connect_tcp(
-            self,
-            host: str,
-            port: int,
-            timeout: float | None = None,
-            local_address: str | None = None,
-            socket_options: Iterable[Any] | None = None,
-        ) -> httpcore.NetworkStream:
-            failure: httpcore.ConnectError | None = None
-            for address in _resolve_host(addresses, lock, host, port):
-                try:
-                    return super().connect_tcp(address, port, timeout, local_address, socket_options)
-                except httpcore.ConnectError as exc:  # the next address, as socket.create_connection does
-                    failure = exc
-            if failure is not None:
-                raise failure
-            return super().connect_tcp(host, port, timeout, local_address, socket_options)
-
-    backend = _SharedLookups()
-    for transport in (client._transport, *client._mounts.values()):
-        pool = getattr(transport, "_pool", None)
-        if pool is not None and hasattr(pool, "_network_backend"):
-            pool._network_backend = backend
-
-
-def _project_of(link: FileLink) -> str | None:
-    parsed = parse_filename(link.filename)
-    return parsed.name if parsed else None

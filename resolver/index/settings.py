@@ -13,21 +13,20 @@ Precedence, highest first:
 4. with nothing configured, pip's own default index, read from the pip installed here at run time.
 
 No registry host is written in relax-pins: the default comes from pip. Credentials in URLs are kept for the
-requests and removed by :func:`redact` from anything shown, logged, cached or written.
+requests and removed by :func:`redact` (:mod:`resolver.index.urls`) from anything shown, logged, cached or written.
 """
 
 from __future__ import annotations
 
 import configparser
-import functools
 import os
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 from resolver.errors import RelaxPinsError
+from resolver.index.urls import redact  # re-exported: callers redact with the settings they hold
 
 __all__ = ["IndexSettings", "NoIndexError", "pip_config", "pip_default_index", "redact", "resolve_settings"]
 
@@ -51,22 +50,6 @@ class IndexSettings:
     def urls(self) -> tuple[str, ...]:
         """Every index URL, the main one first."""
         return ((self.index_url,) if self.index_url else ()) + self.extra_index_urls
-
-
-@functools.lru_cache(maxsize=1024)
-def redact(url: str) -> str:
-    """``url`` with any password or token replaced by ``***`` (the user name is kept when there is one)."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "***"
-    if parts.username is None and parts.password is None:
-        return url
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    user = f"{parts.username}:***@" if parts.password is not None else "***@"
-    return urlunsplit((parts.scheme, user + host, parts.path, parts.query, parts.fragment))
 
 
 def _split(value: str) -> tuple[str, ...]:

@@ -40,7 +40,7 @@ from packaging.utils import (
 from packaging.version import InvalidVersion, Version
 
 from resolver.errors import RelaxPinsError
-from resolver.index.settings import redact
+from resolver.index.urls import redact
 
 if TYPE_CHECKING:
     from packaging.tags import Tag

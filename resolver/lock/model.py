@@ -27,11 +27,11 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit, urlunsplit
 
 from packaging.utils import NormalizedName, canonicalize_name
 
 from resolver.errors import RelaxPinsError
+from resolver.index.urls import strip_credentials  # re-exported: the pipeline strips what it records with it
 
 if TYPE_CHECKING:
     from packaging.version import Version
@@ -190,20 +190,6 @@ class LockCheck:
 
     current: bool
     reason: str | None = None
-
-
-def strip_credentials(url: str) -> str:
-    """``url`` without any ``user:password@`` (not even ``***``): a written URL must carry no secret."""
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        return "<an unparsable URL>"
-    if parts.username is None and parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = (f"[{host}]" if ":" in host else host) + (f":{port}" if port else "")
-    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def inputs_digest(parts: Iterable[str]) -> str:
