@@ -33,9 +33,9 @@ from typing import TYPE_CHECKING, NamedTuple, overload
 from packaging.utils import BuildTag, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from resolver.index.lazylinks import LazyLinks, link_from_source
+from resolver.index.lazylinks import LazyLinks, Source, link_from_source, source_of
 from resolver.index.lazyseq import LazyFiltered
-from resolver.index.simple import FileLink, IndexedLink, ProjectPage, parse_filename
+from resolver.index.simple import FileLink, ProjectPage, parse_filename
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -83,51 +83,14 @@ class Release:
 
 
 #: Bumped whenever the view's shape or the rules that build it change: old views are then never read.
-VIEW_FORMAT = "relax-pins finder view 3"
-
-_Row = tuple[object, ...]
+VIEW_FORMAT = "relax-pins finder view 4"
 
 
-def _row(link: FileLink) -> _Row:
-    """A link as built-in values (:mod:`marshal` stores them); :func:`_link` makes it again."""
-    index_url = link.index_url if isinstance(link, IndexedLink) else None
-    return (
-        link.filename,
-        link.url,
-        link.hashes,
-        link.requires_python,
-        link.yanked,
-        link.core_metadata,
-        link.size,
-        link.upload_time,
-        index_url,
-    )
-
-
-def _row_of(files: Sequence[FileLink], index: int, source: Callable[[int], _Row | None] | None) -> _Row:
+def _source_of_file(files: Sequence[FileLink], index: int, source: Callable[[int], Source | None] | None) -> Source:
     """What a view keeps of file ``index``: its page entry's plain values when the page has them (no link is
-    built), else the built link's fields."""
+    built), else the plain values of the page's built link (HTML pages, find-links)."""
     row = source(index) if source is not None else None
-    return row if row is not None else _row(files[index])
-
-
-def _link(row: _Row) -> FileLink:
-    if len(row) == 3:  # a page entry's plain values (LazyLinks.source): the link is made now, on first use
-        return link_from_source(row)  # type: ignore[arg-type]
-    filename, url, hashes, requires_python, yanked, core_metadata, size, upload_time, index_url = row
-    fields = {
-        "filename": filename,
-        "url": url,
-        "hashes": hashes,
-        "requires_python": requires_python,
-        "yanked": yanked,
-        "core_metadata": core_metadata,
-        "size": size,
-        "upload_time": upload_time,
-    }
-    if index_url is None:
-        return FileLink(**fields)  # type: ignore[arg-type]
-    return IndexedLink(**fields, index_url=index_url)  # type: ignore[arg-type]
+    return row if row is not None else source_of(files[index])
 
 
 class _File(NamedTuple):
@@ -138,11 +101,11 @@ class _File(NamedTuple):
     priority: int | None  # tag priority for wheels (lower is better), None for sdists
     yanked: bool
     requires_python: str | None
-    row: _Row
+    source: Source
 
     @property
     def link(self) -> FileLink:
-        return _link(self.row)
+        return link_from_source(self.source)
 
 
 class _Version(NamedTuple):
@@ -449,7 +412,7 @@ class Finder:
             all_yanked = all(yanked_flags[index] for index, *_ in found)
             reasons = [files[index].yanked or "" for index, *_ in found] if all_yanked else []
             usable = [
-                (kind, build, priority, yanked_flags[index], pythons[index], _row_of(files, index, source))
+                (kind, build, priority, yanked_flags[index], pythons[index], _source_of_file(files, index, source))
                 for index, kind, build, priority in found
                 if priority is not None or kind == "sdist"
             ]

@@ -25,10 +25,13 @@ from typing import overload
 
 from resolver.index.simple import FileLink, IndexedLink, json_file_link
 
-__all__ = ["LazyLinks", "Source", "link_from_source"]
+__all__ = ["LazyLinks", "Source", "link_from_source", "source_of"]
 
-#: A link as plain values: the page URL its relative URLs resolve against, the index that listed it (or
-#: ``None``), and the entry's fields in :data:`_FIELDS` order (``None`` for an absent key).
+#: A file as plain values, the one form a file takes between the wire and a chosen candidate: the page URL its
+#: relative URLs resolve against, the index that listed it (or ``None``), and the PEP 691 entry's fields in
+#: :data:`_FIELDS` order (``None`` for an absent key). A JSON page's entries are kept in this shape, a view
+#: stores it for each usable file (files of HTML pages too, through :func:`source_of`), and
+#: :func:`link_from_source` builds the :class:`FileLink` a candidate carries.
 Source = tuple[str, str | None, tuple[object, ...]]
 
 #: The PEP 691 file keys a link is built from (the others, such as provenance, are not read).
@@ -72,6 +75,25 @@ def link_from_source(source: Source) -> FileLink:
     if made is None:
         raise ValueError(f"not a file link: {entry!r}")
     return made if index_url is None else IndexedLink.of(made, index_url)
+
+
+def source_of(link: FileLink) -> Source:
+    """A built link as plain values, such that :func:`link_from_source` makes an equal link: how a file that
+    came with no JSON entry (an HTML page, a find-links page) is stored in a view."""
+    index_url = link.index_url if isinstance(link, IndexedLink) else None
+    core = link.core_metadata
+    entry = {
+        "filename": link.filename,
+        "url": link.url,
+        "hashes": dict(link.hashes) or None,
+        "requires-python": link.requires_python,
+        "yanked": True if link.yanked == "" else link.yanked,  # PEP 691: a reason, or true without one
+        "size": link.size,
+        "upload-time": link.upload_time,
+        "core-metadata": (dict(core) if isinstance(core, tuple) else core) or None,
+        "data-dist-info-metadata": None,
+    }
+    return (link.url, index_url, tuple(entry[key] for key in _FIELDS))
 
 
 class _Sha256(str):
