@@ -288,3 +288,30 @@ def test_pages_without_cache_headers_are_fresh_for_a_while(
     assert index_server.requests("/simple/*") == []
     assert run(["check", "--refresh", "requirements.txt", *ml], capsys)[0] == 0
     assert index_server.requests("/simple/*") != []
+
+
+def test_a_check_parses_each_text_once(
+    ml: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One parse per text serves every reader (the include walk, the direct requirements, the index options):
+    # base.txt is given and included, so it is reached three ways. The only other parse is of each relaxed text,
+    # by the torch-family alignment, which reads the file as it will be written.
+    from resolver.core import reqfile
+    from resolver.pipeline import inputs
+
+    inputs.requirements_parse.cache_clear()
+    parsed: list[str] = []
+    real = reqfile._parse
+
+    def counting(text: str, path: str, *, fail_fast: bool) -> Any:
+        parsed.append(text)
+        return real(text, path, fail_fast=fail_fast)
+
+    monkeypatch.setattr(reqfile, "_parse", counting)
+    base, app = "numpy==2.0.0\n", "-r base.txt\ntorch==2.7.1\n"
+    Path("base.txt").write_text(base)
+    Path("app.txt").write_text(app)
+    code, doc = check_json(["base.txt", "app.txt", *ml], capsys)
+    assert code == 0, doc
+    relaxed = {"numpy>=2.0.0,<2.1.0\n", "-r base.txt\ntorch>=2.7.1,<2.8.0\n"}
+    assert sorted(parsed) == sorted([base, app, *relaxed]), parsed

@@ -1,9 +1,11 @@
 """Each input text parsed once per run: the requirements, pyproject and Dockerfile models the pipeline reads.
 
-A check asks the same file for its index options, its requirements, its index URLs and its target; each
-used to parse the text again (a two-file check parsed each file five times). The models are frozen values,
-so one parse per ``(text, path)`` serves every reader. The Dockerfile's model also depends on which
-build-context files exist, so its key holds the folder it is read from.
+A check asks the same file for its includes, its index options, its requirements, its index URLs and its
+target; each used to parse the text again (a two-file check parsed each file five times). The models are
+frozen values, so one parse per ``(text, path)`` serves every reader; the only other parse of a requirements
+file is of its relaxed text, by the torch-family alignment (tests/test_check.py counts them).
+The Dockerfile's model also depends on which build-context files exist, so its key holds the folder it is
+read from.
 
 Cost: the last 64 models of each kind stay in memory for the life of the process.
 """
@@ -16,19 +18,30 @@ from typing import TYPE_CHECKING
 
 from resolver.core.pyproject import PyProject
 from resolver.core.pyproject import parse as parse_pyproject
-from resolver.core.reqfile import RequirementsFile, parse
+from resolver.core.reqfile import RequirementsFile, parse_all
 from resolver.cuda.matrix import load_matrix
+from resolver.errors import InputError
 
 if TYPE_CHECKING:
     from resolver.docker.check import DockerTarget
 
-__all__ = ["dockerfile_target", "pyproject_model", "requirements_model"]
+__all__ = ["dockerfile_target", "pyproject_model", "requirements_model", "requirements_parse"]
 
 
 @functools.lru_cache(maxsize=64)
+def requirements_parse(text: str, display: str) -> tuple[RequirementsFile, tuple[InputError, ...]]:
+    """The requirements-file model of ``text`` and every error in it (``parse_all``): what the reading of a
+    file with its includes collects, and what :func:`requirements_model` answers from, so one parse serves both."""
+    return parse_all(text, path=display)
+
+
 def requirements_model(text: str, display: str) -> RequirementsFile:
-    """The requirements-file model of ``text`` (raises :class:`~resolver.errors.InputError` as ``parse``)."""
-    return parse(text, path=display)
+    """The requirements-file model of ``text`` (raises its first :class:`~resolver.errors.InputError`, as
+    ``parse`` does)."""
+    model, errors = requirements_parse(text, display)
+    if errors:
+        raise errors[0].with_traceback(None)
+    return model
 
 
 @functools.lru_cache(maxsize=64)

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING
 from resolver.core.kinds import is_dockerfile, is_pyproject
 from resolver.core.model import Finding, Severity
 from resolver.core.policy import Bound, Policy
-from resolver.core.pyproject import parse as parse_pyproject
 from resolver.core.rewrite import Rewrite, relax_pyproject, relax_requirements
 from resolver.cuda.family import align_requirements
 from resolver.cuda.matrix import load_matrix
@@ -25,6 +24,7 @@ from resolver.errors import InputError, InputErrors
 from resolver.fsio import TextFile, clean_stray_temps, display_path, read_text, write_all
 from resolver.pipeline.check import check_files, exact_pin_findings
 from resolver.pipeline.config import load_policy
+from resolver.pipeline.inputs import pyproject_model
 from resolver.pipeline.session import IndexOptions
 from resolver.pipeline.sources import load_requirements
 from resolver.results import CheckRun, FileResult, RelaxResult, RelaxRun
@@ -94,7 +94,7 @@ def _plan_one(
         display = display_path(path)
         original = read_text(path, display=display)
         rewrite = relax_pyproject(
-            original.text, parse_pyproject(original.text, path=display), policy_for(path), path=display
+            original.text, pyproject_model(original.text, display), policy_for(path), path=display
         )
         files.append(_result(path, display, "pyproject", original, rewrite))
         findings.extend(rewrite.findings)

@@ -12,9 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from resolver.core.reqfile import EntryKind, RequirementsFile, parse_all
+from resolver.core.reqfile import EntryKind, RequirementsFile
 from resolver.errors import IncludeError, InputError, InputErrors
 from resolver.fsio import TextFile, display_path, read_text
+from resolver.pipeline.inputs import requirements_parse
 
 __all__ = ["MAX_INCLUDE_DEPTH", "RequirementsSource", "load_requirements"]
 
@@ -35,7 +36,7 @@ class RequirementsSource:
 
 
 def _parse(text: str, display: str, errors: list[InputError]) -> RequirementsFile:
-    model, found = parse_all(text, path=display)
+    model, found = requirements_parse(text, display)
     errors.extend(found)
     return model
 
