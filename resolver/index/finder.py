@@ -8,7 +8,9 @@ The rules are pip's (and unearth's evaluator), applied per file:
 - ``Requires-Python`` is checked per file, leniently (an invalid specifier passes, as in pip);
 - PEP 592: a yanked file is skipped unless the specifier is an exact ``==``/``===`` pin and the caller
   allows yanked pins; a release counts as yanked when ALL its files are;
-- pre-releases are candidates only when the specifier names one or ``allow_prereleases`` is set.
+- pre-releases are candidates when the specifier names one, when ``allow_prereleases`` is set, or, as pip
+  takes them (packaging's ``SpecifierSet.filter(prereleases=None)`` over the candidates it found), when no
+  final release in the specifier has a file the target can install.
 
 No policy lives here (which bound to pick is :mod:`resolver.core.policy`'s business).
 
@@ -326,8 +328,14 @@ class Finder:
         groups = self._grouped(project) or {}
         prereleases = self._allow_prereleases or bool(specifier.prereleases)
         yanked_ok = allow_yanked_pin and _is_exact_pin(specifier)
-        versions = [v for v in self._newest_first.get(project, ()) if specifier.contains(v, prereleases=prereleases)]
-        return LazyFiltered(versions, partial(self._candidate, project, groups, yanked_ok))
+        make = partial(self._candidate, project, groups, yanked_ok)
+        newest_first = self._newest_first.get(project, ())
+        found = LazyFiltered([v for v in newest_first if specifier.contains(v, prereleases=prereleases)], make)
+        if prereleases or found:
+            return found
+        # No final release in range can install: pip then takes the pre-releases in range (module docstring).
+        pres = [v for v in newest_first if v.is_prerelease and specifier.contains(v, prereleases=True)]
+        return LazyFiltered(pres, make)
 
     def _candidate(
         self, project: NormalizedName, groups: dict[Version, _Version], yanked_ok: bool, version: Version

@@ -8,7 +8,10 @@ versions and at the lower bounds of the direct requirements (transitive ones new
 floor would.
 
 Findings (codes are part of the JSON schema): ``not-found``, ``empty-range``, ``yanked``, ``requires-python``,
-``no-wheel``, ``unresolvable``, ``lowest-unresolvable``, ``dynamic-metadata``, ``unchecked``.
+``no-wheel``, ``unresolvable``, ``lowest-unresolvable``, ``dynamic-metadata``, ``unchecked``, ``prerelease``.
+
+Pre-releases are taken as pip takes them: when the range names one, or when no final release in it can be
+installed on the target (``prerelease``, info, says so).
 """
 
 from __future__ import annotations
@@ -147,7 +150,33 @@ def _check_one(direct: Direct, finder: Finder, target: Target, allow_pre: bool) 
                 fix="check the name's spelling, or the --index-url it comes from",
             )
         ]
-    return _check_releases(direct, releases, finder.newest_version(direct.name), target)
+    newest = finder.newest_version(direct.name)
+    if not pre and not any(_installable(r) for r in releases):
+        # As pip: with no final release in range to install, the pre-releases in range are the candidates.
+        pres = [r for r in finder.releases(direct.name, direct.specifier) or () if r.version.is_prerelease]
+        taken = next((r for r in pres if _installable(r)), None)
+        if taken is not None:
+            every = finder.releases(direct.name) or ()
+            note = _prerelease_note(direct, taken.version, only=all(r.version.is_prerelease for r in every))
+            return [note, *_check_releases(direct, pres, newest, target)]
+    return _check_releases(direct, releases, newest, target)
+
+
+def _installable(release: Release) -> bool:
+    """Whether the finder offers ``release`` as a candidate: a file for the target, not every file yanked."""
+    return release.python_ok and release.yanked is None and (release.has_compatible_wheel or release.has_sdist)
+
+
+def _prerelease_note(direct: Direct, version: Version, *, only: bool) -> Finding:
+    """Why a range with no pre-release in it resolves to one (pip and uv agree: tests/test_prereleases.py)."""
+    if only:
+        said = f"{direct.name} has only pre-releases: pip and uv take {version} for {direct.text}"
+    else:
+        said = (
+            f"no final release of {direct.name} in {direct.text} can be installed on the target, so pip and uv "
+            f"take the pre-release {version}"
+        )
+    return direct.finding("prerelease", Severity.INFO, said)
 
 
 def verify(
