@@ -13,6 +13,7 @@ from resolver.cli import main
 from tests.indexserver import fixtures
 from tests.indexserver.server import IndexServer
 from tests.indexserver.wheels import WheelCache
+from tests.installers import pip_installs, uv_compiles
 from tests.scenario import ML, publish
 
 index_server = fixtures.index_server
@@ -31,6 +32,10 @@ def ml(
     monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
     monkeypatch.chdir(tmp_path)
     return ["--index-url", index_server.url, "--cache-dir", str(tmp_path / "cache"), *TARGET]
+
+
+def index_url(args: list[str]) -> str:
+    return args[args.index("--index-url") + 1]
 
 
 def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -99,17 +104,45 @@ def test_conflict_is_explained_with_file_and_line(ml: list[str], capsys: pytest.
     assert finding["line"] in (2, 3)
 
 
-def test_floor_that_does_not_resolve(ml: list[str], capsys: pytest.CaptureFixture[str]) -> None:
-    """app needs lib>=1.5: the newest set resolves, the lower bounds (lib 1.0.0) do not."""
+def test_a_lower_bound_the_set_cannot_reach(ml: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    """Every app needs lib>=1.5, so lib>=1.0.0 can never be installed at 1.0.0: a warning with a fix, not an error.
+
+    The set installs (pip and uv take app 1.1.0, lib 1.9.0); with lib==1.0.0 added uv finds no solution, and
+    ``uv pip compile --resolution lowest-direct`` answers app==1.0.0, lib==1.5.0 (all asserted below, on the
+    same loopback index)."""
     Path("requirements.txt").write_text("app>=1.0.0,<2\nlib>=1.0.0,<2\n")
     code, doc = check_json(["requirements.txt", *ml], capsys)
-    assert code == 1
-    (finding,) = [f for f in doc["findings"] if f["code"] == "lowest-unresolvable"]
-    assert (
-        "app 1.0.0 requires lib>=1.5, but requirements.txt:2 has its lower bound at lib==1.0.0" in (finding["message"])
-    )
-    assert finding["fix"] == "raise the lower bound at requirements.txt:2 to lib>=1.5.0"
-    assert not [f for f in doc["findings"] if f["code"] == "unresolvable"]
+    assert code == 0, doc
+    (finding,) = [f for f in doc["findings"] if f["code"] == "lower-bound-unreachable"]
+    assert finding["severity"] == "warning" and finding["line"] == 2
+    assert finding["message"].startswith(
+        "lib 1.0.0, the lowest release in lib>=1.0.0,<2, cannot be installed with the rest of the set: "
+    ), finding
+    assert "app 1.0.0 requires lib>=1.5, but requirements.txt:2 is at 1.0.0" in finding["message"], finding
+    assert finding["message"].endswith("; the lowest lib that can is 1.5.0"), finding
+    assert finding["fix"] == "raise the lower bound to 1.5.0"
+    assert not [f for f in doc["findings"] if f["code"] in {"unresolvable", "lowest-unresolvable"}]
+    assert doc["resolution"]["lowest"] == {"app": "1.0.0", "lib": "1.5.0"}
+    assert uv_compiles(index_url(ml), "--resolution", "lowest-direct") == {"app": "1.0.0", "lib": "1.5.0"}
+    assert uv_compiles(index_url(ml)) == pip_installs(index_url(ml)) == {"app": "1.1.0", "lib": "1.9.0"}
+    Path("requirements.txt").write_text("app>=1.0.0,<2\nlib>=1.0.0,<2\nlib==1.0.0\n")
+    assert uv_compiles(index_url(ml)) is None
+
+
+def test_a_line_without_a_lower_bound_is_not_taken_to_its_first_release(
+    ml: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``lib`` has no lower bound: the lower-bound resolution leaves it at its newest, and claims nothing of it."""
+    Path("requirements.txt").write_text("app>=1.0.0,<2\nlib\n")
+    code, doc = check_json(["requirements.txt", *ml], capsys)
+    assert code == 0, doc
+    assert [f["code"] for f in doc["findings"] if f["severity"] != "info"] == []
+    assert doc["resolution"]["lowest"] == {"app": "1.0.0", "lib": "1.9.0"}
+    rows = {r["package"]: (r["newest"], r["lowest"]) for r in doc["requirements"]}
+    assert rows == {"app": ("1.1.0", "1.0.0"), "lib": ("1.9.0", None)}
+    # uv's lowest-direct takes every direct line low, unbounded ones too (lib to 1.5.0, the lowest app allows); a
+    # line with no lower bound states no floor, so relax-pins leaves it at its newest and makes no claim about it.
+    assert uv_compiles(index_url(ml), "--resolution", "lowest-direct") == {"app": "1.0.0", "lib": "1.5.0"}
 
 
 def test_each_requirement_degrades_alone(ml: list[str], capsys: pytest.CaptureFixture[str]) -> None:
@@ -136,7 +169,7 @@ def test_each_requirement_degrades_alone(ml: list[str], capsys: pytest.CaptureFi
         ("no-wheel", 8),
         ("dynamic-metadata", None),
     } <= found
-    assert not any(c in {"unresolvable", "lowest-unresolvable"} for c, _ in found)
+    assert not any(c in {"unresolvable", "lowest-unresolvable", "lower-bound-unreachable"} for c, _ in found)
     assert doc["resolution"]["highest"]["torch"] == "2.7.1"
     yanked = next(f for f in doc["findings"] if f["code"] == "yanked")
     assert "broken wheel" in yanked["message"]
@@ -315,3 +348,20 @@ def test_a_check_parses_each_text_once(
     assert code == 0, doc
     relaxed = {"numpy>=2.0.0,<2.1.0\n", "-r base.txt\ntorch>=2.7.1,<2.8.0\n"}
     assert sorted(parsed) == sorted([base, app, *relaxed]), parsed
+
+
+def test_a_search_that_runs_out_of_rounds_claims_nothing(
+    ml: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a budget of two rounds no set settles: a warning that names what it was stuck on, never a claim that
+    the set has no solution (this one has: torch 2.7.1, torchvision 0.22.1)."""
+    from resolver.resolve import engine
+
+    monkeypatch.setattr(engine, "MAX_ROUNDS", 2)
+    Path("requirements.txt").write_text("torch>=2.0\ntorchvision>=0.15\n")
+    code, doc = check_json(["requirements.txt", *ml], capsys)
+    assert code == 0, doc
+    (finding,) = [f for f in doc["findings"] if f["severity"] != "info"]
+    assert (finding["code"], finding["severity"]) == ("resolution-too-complex", "warning")
+    assert finding["message"].startswith("gave up after 2 rounds of backtracking without deciding whether the set")
+    assert doc["resolution"]["highest"] is None

@@ -15,9 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +24,7 @@ from resolver.cli import main
 from tests.indexserver import fixtures
 from tests.indexserver.server import IndexServer
 from tests.indexserver.wheels import WheelCache
+from tests.installers import pip_installs, uv_compiles
 from tests.scenario import Rel, publish
 
 index_server = fixtures.index_server
@@ -64,77 +62,6 @@ def check(index: IndexServer, text: str, capsys: pytest.CaptureFixture[str]) -> 
     return code, json.loads(capsys.readouterr().out)
 
 
-def pip_installs(index: IndexServer) -> dict[str, str] | None:
-    """What pip would install for requirements.txt on the target, or ``None`` when it finds no solution."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "UV_"))}
-    env.update(PIP_CONFIG_FILE=os.devnull, PIP_DISABLE_PIP_VERSION_CHECK="1", PIP_NO_CACHE_DIR="1")
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "--dry-run",
-            "--ignore-installed",
-            "--report",
-            "-",
-            "--quiet",
-            "--index-url",
-            index.url,
-            "--python-version",
-            "3.11",
-            "--platform",
-            "manylinux_2_28_x86_64",
-            "--only-binary=:all:",
-            "-r",
-            "requirements.txt",
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-    )
-    if done.returncode != 0:
-        assert "No matching distribution" in done.stderr or "ResolutionImpossible" in done.stderr, done.stderr
-        return None
-    report = json.loads(done.stdout)
-    return {item["metadata"]["name"]: item["metadata"]["version"] for item in report["install"]}
-
-
-def uv_compiles(index: IndexServer) -> dict[str, str] | None:
-    """What ``uv pip compile`` pins for requirements.txt on the target, or ``None`` when it finds no solution."""
-    found = shutil.which("uv") or shutil.which("uv", path=str(Path(sys.executable).parent))
-    assert found, "uv is not installed: pip install uv (it is in the test extra)"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "UV_"))}
-    env["UV_NO_CONFIG"] = "1"
-    done = subprocess.run(
-        [
-            found,
-            "pip",
-            "compile",
-            "requirements.txt",
-            "--index-url",
-            index.url,
-            "--python-version",
-            "3.11",
-            "--python-platform",
-            "x86_64-manylinux_2_28",
-            "--no-cache",
-            "--no-header",
-            "--quiet",
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-    )
-    if done.returncode != 0:
-        assert "No solution found" in done.stderr, done.stderr
-        return None
-    pins = [line.split("==") for line in done.stdout.splitlines() if "==" in line and not line.startswith(" ")]
-    return {name.strip(): version.strip() for name, version in pins}
-
-
 def highest(doc: dict[str, Any]) -> dict[str, str]:
     resolution = doc["resolution"]
     assert isinstance(resolution, dict), doc
@@ -156,8 +83,8 @@ def test_a_project_with_only_prereleases_installs_its_newest(
     assert highest(doc)["nightly"] == "2.21.0a20251024"
     assert ("empty-range", "error") not in finding_codes(doc)
     assert ("prerelease", "info") in finding_codes(doc)
-    assert pip_installs(prerelease_index) == {"nightly": "2.21.0a20251024"}
-    assert uv_compiles(prerelease_index) == {"nightly": "2.21.0a20251024"}
+    assert pip_installs(prerelease_index.url) == {"nightly": "2.21.0a20251024"}
+    assert uv_compiles(prerelease_index.url) == {"nightly": "2.21.0a20251024"}
 
 
 def test_a_dependency_with_only_prereleases_does_not_make_the_set_unresolvable(
@@ -168,8 +95,8 @@ def test_a_dependency_with_only_prereleases_does_not_make_the_set_unresolvable(
     assert code == 0, doc
     assert highest(doc) == {"board": "1.0.0", "nightly": "2.21.0a20251024"}
     assert doc["resolution"]["lowest"]["nightly"] == "2.21.0a20251024"  # the floor of direct lines only
-    assert pip_installs(prerelease_index) == {"board": "1.0.0", "nightly": "2.21.0a20251024"}
-    assert uv_compiles(prerelease_index) == {"board": "1.0.0", "nightly": "2.21.0a20251024"}
+    assert pip_installs(prerelease_index.url) == {"board": "1.0.0", "nightly": "2.21.0a20251024"}
+    assert uv_compiles(prerelease_index.url) == {"board": "1.0.0", "nightly": "2.21.0a20251024"}
 
 
 def test_a_range_only_a_release_candidate_meets_installs_it(
@@ -182,8 +109,8 @@ def test_a_range_only_a_release_candidate_meets_installs_it(
     assert highest(doc)["later"] == "2.0.0rc1"
     notes = [f for f in doc["findings"] if f["code"] == "prerelease"]
     assert len(notes) == 1 and "2.0.0rc1" in notes[0]["message"], notes
-    assert pip_installs(prerelease_index) == {"later": "2.0.0rc1"}
-    assert uv_compiles(prerelease_index) == {"later": "2.0.0rc1"}
+    assert pip_installs(prerelease_index.url) == {"later": "2.0.0rc1"}
+    assert uv_compiles(prerelease_index.url) == {"later": "2.0.0rc1"}
 
 
 def test_final_releases_in_range_keep_prereleases_out(
@@ -194,8 +121,8 @@ def test_final_releases_in_range_keep_prereleases_out(
     assert code == 0, doc
     assert highest(doc)["later"] == "1.1.0"
     assert "prerelease" not in [c for c, _ in finding_codes(doc)]
-    assert pip_installs(prerelease_index) == {"later": "1.1.0"}
-    assert uv_compiles(prerelease_index) == {"later": "1.1.0"}
+    assert pip_installs(prerelease_index.url) == {"later": "1.1.0"}
+    assert uv_compiles(prerelease_index.url) == {"later": "1.1.0"}
 
 
 def test_a_range_that_names_a_prerelease_lets_prereleases_in(
@@ -205,8 +132,8 @@ def test_a_range_that_names_a_prerelease_lets_prereleases_in(
     code, doc = check(prerelease_index, "later>=2.0.0rc1\n", capsys)
     assert code == 0, doc
     assert highest(doc)["later"] == "2.0.0rc1"
-    assert pip_installs(prerelease_index) == {"later": "2.0.0rc1"}
-    assert uv_compiles(prerelease_index) == {"later": "2.0.0rc1"}
+    assert pip_installs(prerelease_index.url) == {"later": "2.0.0rc1"}
+    assert uv_compiles(prerelease_index.url) == {"later": "2.0.0rc1"}
 
 
 def test_when_no_final_release_installs_on_the_target_pip_and_uv_take_a_prerelease(
@@ -216,12 +143,12 @@ def test_when_no_final_release_installs_on_the_target_pip_and_uv_take_a_prerelea
     code, doc = check(prerelease_index, "winonly\n", capsys)
     assert code == 0, doc
     assert highest(doc)["winonly"] == "1.1.0b1"
-    assert pip_installs(prerelease_index) == {"winonly": "1.1.0b1"}
-    assert uv_compiles(prerelease_index) == {"winonly": "1.1.0b1"}
+    assert pip_installs(prerelease_index.url) == {"winonly": "1.1.0b1"}
+    assert uv_compiles(prerelease_index.url) == {"winonly": "1.1.0b1"}
     # pip: newpython 1.1.0rc1 (1.0.0 requires Python >=3.12); uv: newpython==1.1.0rc1.
     # (An upper bound such as ``<3.8`` would not do: uv ignores upper bounds of Requires-Python and took 1.0.0.)
     code, doc = check(prerelease_index, "newpython\n", capsys)
     assert code == 0, doc
     assert highest(doc)["newpython"] == "1.1.0rc1"
-    assert pip_installs(prerelease_index) == {"newpython": "1.1.0rc1"}
-    assert uv_compiles(prerelease_index) == {"newpython": "1.1.0rc1"}
+    assert pip_installs(prerelease_index.url) == {"newpython": "1.1.0rc1"}
+    assert uv_compiles(prerelease_index.url) == {"newpython": "1.1.0rc1"}

@@ -7,7 +7,7 @@ and line, and whose ``fix`` proposes ranges that would resolve it where the sour
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -32,6 +32,16 @@ class Outcome:
     invalid: tuple[tuple[str, str], ...] = ()
 
 
+class _Tally(BaseReporter):  # type: ignore[type-arg]
+    """Counts the candidates resolvelib rejects, per project: what a search that gives up was stuck on."""
+
+    def __init__(self) -> None:
+        self.rejected: Counter[str] = Counter()
+
+    def rejecting_candidate(self, criterion: object, candidate: ResolvedCandidate) -> None:
+        self.rejected[candidate.name] += 1
+
+
 def look_ahead(requirements: Sequence[Req], *, source: CandidateSource, markers: Mapping[str, str]) -> None:
     """Start fetching what resolving ``requirements`` at their newest will read (the source walks ahead in
     the background; see :mod:`resolver.resolve.source`), so the resolution that follows waits less."""
@@ -46,14 +56,23 @@ def resolve(
     mode: Mode = Mode.HIGHEST,
     constraints: Mapping[str, SpecifierSet] | None = None,
     provided: frozenset[str] = frozenset(),
+    floors: frozenset[str] | None = None,
 ) -> Outcome:
-    """Resolve ``requirements`` for the target described by ``markers``, within ``constraints``."""
+    """Resolve ``requirements`` for the target described by ``markers``, within ``constraints``. In lowest mode,
+    ``floors`` are the identifiers tried oldest first (default: every direct one; see :class:`Provider`)."""
     direct = frozenset(r.identifier for r in requirements)
     provider = Provider(
-        source=source, markers=markers, direct=direct, mode=mode, constraints=constraints or {}, provided=provided
+        source=source,
+        markers=markers,
+        direct=direct,
+        mode=mode,
+        constraints=constraints or {},
+        provided=provided,
+        floors=floors,
     )
     source.look_ahead(requirements, provider)
-    resolver: Resolver[Req, ResolvedCandidate, str] = Resolver(provider, BaseReporter())
+    tally = _Tally()
+    resolver: Resolver[Req, ResolvedCandidate, str] = Resolver(provider, tally)
     try:
         result = resolver.resolve(requirements, max_rounds=MAX_ROUNDS)
     except ResolutionImpossible as exc:
@@ -63,12 +82,15 @@ def resolve(
         )
         return Outcome(resolution=None, conflict=explain(causes, mode, source), invalid=tuple(provider.invalid))
     except ResolutionTooDeep:
+        stuck = ", ".join(f"{name} ({count} versions tried)" for name, count in tally.rejected.most_common(3))
         conflict = Conflict(
             mode=mode,
             causes=(),
-            message=f"gave up after {MAX_ROUNDS} rounds of backtracking: the ranges are too loose to settle",
-            fix="narrow the ranges of the packages that backtrack most (run with a tighter --bound)",
+            message=f"gave up after {MAX_ROUNDS} rounds of backtracking without deciding whether the set "
+            "resolves" + (f"; it was stuck on {stuck}" if stuck else ""),
+            fix="narrow the ranges of the packages it was stuck on, then check again",
             direct=tuple(requirements),
+            gave_up=True,
         )
         return Outcome(resolution=None, conflict=conflict, invalid=tuple(provider.invalid))
     required_by: dict[str, list[str]] = defaultdict(list)

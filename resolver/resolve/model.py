@@ -103,3 +103,4 @@ class Conflict:
     message: str
     fix: str | None = None
     direct: tuple[Req, ...] = ()  # the direct requirements the conflict involves, for placing the finding
+    gave_up: bool = False  # the search ran out of rounds: no proof that no solution exists

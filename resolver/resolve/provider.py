@@ -146,6 +146,9 @@ class Provider(AbstractProvider[Req, ResolvedCandidate, str]):
     mode: Mode = Mode.HIGHEST
     constraints: Mapping[str, SpecifierSet] = field(default_factory=dict)  # -c files: limit, never request
     provided: frozenset[str] = frozenset()  # names of unchecked direct references: present, version unknown
+    # In lowest mode, the identifiers offered oldest first (``None``: every direct one). Others are newest first,
+    # so a line without a lower bound is not taken down to the first release ever published.
+    floors: frozenset[str] | None = None
     dynamic: set[NormalizedName] = field(default_factory=set)
     invalid: list[tuple[str, str]] = field(default_factory=list)  # (candidate, Requires-Dist it could not parse)
     # resolvelib asks is_satisfied_by ~40,000 times for an ML set, about a few hundred (range, version) pairs;
@@ -210,7 +213,7 @@ class Provider(AbstractProvider[Req, ResolvedCandidate, str]):
         return matches
 
     def _oldest_first(self, identifier: str) -> bool:
-        return self.mode is Mode.LOWEST and identifier in self.direct
+        return self.mode is Mode.LOWEST and identifier in (self.direct if self.floors is None else self.floors)
 
     def pick(self, requirement: Req, found: Sequence[Found]) -> Found | None:
         """:class:`LookAhead`: the first candidate :meth:`find_matches` would offer (no state is touched)."""

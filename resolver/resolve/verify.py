@@ -3,12 +3,13 @@
 The checks degrade per requirement, never as a whole. A direct reference (URL, VCS, path, editable) is not
 fetched or built: it is ``unchecked`` and its name still counts as provided. A requirement the index cannot
 satisfy (``not-found``, ``empty-range``, every release excluding the target Python) is reported and left out
-of the resolutions, so every other requirement is still checked. The set is then resolved twice, at its newest
-versions and at the lower bounds of the direct requirements (transitive ones newest), as a user testing their
-floor would.
+of the resolutions, so every other requirement is still checked. The set is then resolved at its newest
+versions and, when that succeeds, preferring lower bounds (docs/check.md, "What is checked"): only what a
+solution of the set proves or rules out is claimed.
 
 Findings (codes are part of the JSON schema): ``not-found``, ``empty-range``, ``yanked``, ``requires-python``,
-``no-wheel``, ``unresolvable``, ``lowest-unresolvable``, ``dynamic-metadata``, ``unchecked``, ``prerelease``.
+``no-wheel``, ``unresolvable``, ``lowest-unresolvable``, ``lower-bound-unreachable``, ``resolution-too-complex``,
+``dynamic-metadata``, ``unchecked``, ``prerelease``.
 
 Pre-releases are taken as pip takes them: when the range names one, or when no final release in it can be
 installed on the target (``prerelease``, info, says so).
@@ -16,15 +17,16 @@ installed on the target (``prerelease``, info, says so).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING
 
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
 from resolver.core.model import Direct, Finding, Severity
-from resolver.resolve.engine import look_ahead, resolve
+from resolver.resolve.engine import Outcome, look_ahead, resolve
 from resolver.resolve.model import Conflict, Mode, Origin, Req, Resolution
 
 if TYPE_CHECKING:
@@ -221,19 +223,29 @@ def verify(
         codes[index] = [f.code for f in mine]
 
     reqs = [_req(d) for _, d in resolvable]
-    outcomes = {}
-    for mode in (Mode.HIGHEST, Mode.LOWEST):
-        asked = reqs if mode is Mode.HIGHEST else [_at_floor(r, source) for r in reqs]
-        outcome = resolve(asked, source=source, markers=env, mode=mode, constraints=constraints, provided=provided)
-        outcomes[mode] = outcome
-        if outcome.conflict is not None:
-            finding = _conflict_finding(outcome.conflict, resolvable)
-            findings.append(finding)
-            for index, direct in resolvable:
-                if direct.path == finding.path and direct.line == finding.line:
-                    codes[index].append(finding.code)
-    highest = outcomes[Mode.HIGHEST].resolution
-    lowest = outcomes[Mode.LOWEST].resolution
+    run = partial(resolve, source=source, markers=env, constraints=constraints, provided=provided)
+
+    def record(finding: Finding) -> None:
+        findings.append(finding)
+        for index, direct in resolvable:
+            if direct.path == finding.path and direct.line == finding.line:
+                codes[index].append(finding.code)
+
+    newest = run(reqs, mode=Mode.HIGHEST)
+    lowest_outcome: Outcome | None = None
+    if newest.conflict is not None:
+        record(_conflict_finding(newest.conflict, resolvable))
+    else:
+        # uv's --resolution lowest-direct: each line with a lower bound oldest first, everything else newest.
+        floors = frozenset(r.identifier for r in reqs if _has_lower_bound(r.specifier))
+        lowest_outcome = run(reqs, mode=Mode.LOWEST, floors=floors)
+        if lowest_outcome.conflict is not None:
+            record(_conflict_finding(lowest_outcome.conflict, resolvable))
+        elif lowest_outcome.resolution is not None:
+            for finding in _unreached_floors(resolvable, reqs, lowest_outcome.resolution, source, run, floors):
+                record(finding)
+    highest = newest.resolution
+    lowest = lowest_outcome.resolution if lowest_outcome is not None else None
     for name in sorted(set(highest.dynamic if highest else ()) | set(lowest.dynamic if lowest else ())):
         findings.append(
             Finding(
@@ -249,7 +261,7 @@ def verify(
         Row(
             requirement=direct,
             newest=highest.version_of(direct.name) if highest else None,
-            lowest=lowest.version_of(direct.name) if lowest else None,
+            lowest=lowest.version_of(direct.name) if lowest and _has_lower_bound(direct.specifier) else None,
             codes=tuple(codes.get(index, ())),
         )
         for index, direct in enumerate(requirements)
@@ -266,24 +278,70 @@ def _req(direct: Direct) -> Req:
     )
 
 
-def _at_floor(req: Req, source: CandidateSource) -> Req:
-    """``req`` pinned to the lowest release in its range that the target can install: the user's floor."""
-    lowest = next(reversed(source.candidates(req.name, req.specifier, pinned=False)), None)  # newest first
-    if lowest is None:
-        return req
-    floor = lowest.version
-    return Req(name=req.name, specifier=SpecifierSet(f"=={floor}"), extras=req.extras, origin=req.origin)
+def _has_lower_bound(spec: SpecifierSet) -> bool:
+    return any(s.operator in {">=", ">", "==", "~=", "==="} for s in spec)
+
+
+def _unreached_floors(
+    resolvable: Sequence[tuple[int, Direct]],
+    reqs: Sequence[Req],
+    lowest: Resolution,
+    source: CandidateSource,
+    run: Callable[..., Outcome],
+    floors: frozenset[str],
+) -> list[Finding]:
+    """``lower-bound-unreachable``: lines whose lowest release in range (for the target) no solution of the set
+    contains. Only lines the lower-bound resolution did not take to their floor are tried, each by resolving the
+    set with that line pinned to its floor: a solution proves the floor reachable (nothing is said); none is
+    the finding, a claim ``uv pip compile`` with the pin added confirms. Its fix is the lowest version a
+    resolution trying that line oldest first installs, which that resolution itself proves installable."""
+    findings = []
+    for position, ((_, direct), req) in enumerate(zip(resolvable, reqs, strict=True)):
+        got = lowest.version_of(direct.name)
+        if req.identifier not in floors or got is None:
+            continue
+        oldest = next(reversed(source.candidates(req.name, req.specifier, pinned=False)), None)  # newest first
+        if oldest is None or got <= oldest.version:
+            continue
+        floor = oldest.version
+        pinned = list(reqs)
+        at_floor = SpecifierSet(f"=={floor}")
+        pinned[position] = Req(name=req.name, specifier=at_floor, extras=req.extras, origin=req.origin)
+        tried = run(pinned, mode=Mode.HIGHEST)
+        if tried.conflict is None or tried.conflict.gave_up:
+            continue  # a solution holds the floor, or the search could not tell: no claim either way
+        why = tried.conflict.message.split(": ", 1)[-1].replace(f"asks for {req.identifier}=={floor}", f"is at {floor}")
+        reached = run(reqs, mode=Mode.LOWEST, floors=frozenset({req.identifier})).resolution
+        lowest_ok = reached.version_of(direct.name) if reached is not None else None
+        findings.append(
+            direct.finding(
+                "lower-bound-unreachable",
+                Severity.WARNING,
+                f"{direct.name} {floor}, the lowest release in {direct.text}, cannot be installed with the rest of "
+                f"the set: {why}"
+                + (f"; the lowest {direct.name} that can is {lowest_ok}" if lowest_ok is not None else ""),
+                fix=f"raise the lower bound to {lowest_ok}" if lowest_ok is not None else None,
+            )
+        )
+    return findings
 
 
 def _conflict_finding(conflict: Conflict, resolvable: Sequence[tuple[int, Direct]]) -> Finding:
-    code = "unresolvable" if conflict.mode is Mode.HIGHEST else "lowest-unresolvable"
+    """``unresolvable`` (error) when the set has no solution; ``resolution-too-complex`` (warning) when the search
+    gave up, which proves nothing; ``lowest-unresolvable`` (warning) when only the lower-bound search failed."""
+    if conflict.gave_up:
+        code, severity = "resolution-too-complex", Severity.WARNING
+    elif conflict.mode is Mode.HIGHEST:
+        code, severity = "unresolvable", Severity.ERROR
+    else:
+        code, severity = "lowest-unresolvable", Severity.WARNING
     place = next(
         (d for _, d in resolvable for r in conflict.direct if r.origin.path == d.path and r.origin.line == d.line),
         None,
     )
     return Finding(
         code=code,
-        severity=Severity.ERROR,
+        severity=severity,
         message=conflict.message,
         path=place.path if place else None,
         line=place.line if place else None,
