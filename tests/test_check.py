@@ -365,3 +365,18 @@ def test_a_search_that_runs_out_of_rounds_claims_nothing(
     assert (finding["code"], finding["severity"]) == ("resolution-too-complex", "warning")
     assert finding["message"].startswith("gave up after 2 rounds of backtracking without deciding whether the set")
     assert doc["resolution"]["highest"] is None
+
+
+def test_a_floor_proof_over_its_budget_claims_nothing(
+    ml: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The proof that lib 1.0.0 is unreachable must turn down both app releases; with a budget of one candidate it
+    cannot finish, and an unfinished proof is no claim either way."""
+    from resolver.resolve import verify
+
+    monkeypatch.setattr(verify, "FLOOR_PROOF_REJECTIONS", 1)
+    Path("requirements.txt").write_text("app>=1.0.0,<2\nlib>=1.0.0,<2\n")
+    code, doc = check_json(["requirements.txt", *ml], capsys)
+    assert code == 0, doc
+    assert [f["code"] for f in doc["findings"] if f["severity"] != "info"] == []
+    assert doc["resolution"]["lowest"] == {"app": "1.0.0", "lib": "1.5.0"}

@@ -32,14 +32,26 @@ class Outcome:
     invalid: tuple[tuple[str, str], ...] = ()
 
 
-class _Tally(BaseReporter):  # type: ignore[type-arg]
-    """Counts the candidates resolvelib rejects, per project: what a search that gives up was stuck on."""
+class _OutOfBudget(Exception):
+    """Raised from the reporter when a search has turned down more candidates than it may."""
 
-    def __init__(self) -> None:
+
+class _Tally(BaseReporter):  # type: ignore[type-arg]
+    """Counts rounds and the candidates resolvelib rejects, per project: what a search that gives up was stuck
+    on. With ``limit``, rejecting one more candidate than that stops the search (:class:`_OutOfBudget`)."""
+
+    def __init__(self, limit: int | None = None) -> None:
         self.rejected: Counter[str] = Counter()
+        self.rounds = 0
+        self._limit = limit
+
+    def starting_round(self, index: int) -> None:
+        self.rounds = index + 1
 
     def rejecting_candidate(self, criterion: object, candidate: ResolvedCandidate) -> None:
         self.rejected[candidate.name] += 1
+        if self._limit is not None and self.rejected.total() > self._limit:
+            raise _OutOfBudget
 
 
 def look_ahead(requirements: Sequence[Req], *, source: CandidateSource, markers: Mapping[str, str]) -> None:
@@ -57,9 +69,14 @@ def resolve(
     constraints: Mapping[str, SpecifierSet] | None = None,
     provided: frozenset[str] = frozenset(),
     floors: frozenset[str] | None = None,
+    max_rounds: int | None = None,
+    max_rejections: int | None = None,
 ) -> Outcome:
     """Resolve ``requirements`` for the target described by ``markers``, within ``constraints``. In lowest mode,
-    ``floors`` are the identifiers tried oldest first (default: every direct one; see :class:`Provider`)."""
+    ``floors`` are the identifiers tried oldest first (default: every direct one; see :class:`Provider`).
+    ``max_rounds`` (default :data:`MAX_ROUNDS`) bounds the search, and ``max_rejections`` the candidates it may
+    turn down (each can cost a metadata request; a round can turn down many); running out of either is a
+    ``gave_up`` conflict."""
     direct = frozenset(r.identifier for r in requirements)
     provider = Provider(
         source=source,
@@ -71,22 +88,23 @@ def resolve(
         floors=floors,
     )
     source.look_ahead(requirements, provider)
-    tally = _Tally()
+    tally = _Tally(max_rejections)
     resolver: Resolver[Req, ResolvedCandidate, str] = Resolver(provider, tally)
     try:
-        result = resolver.resolve(requirements, max_rounds=MAX_ROUNDS)
+        rounds = MAX_ROUNDS if max_rounds is None else max_rounds
+        result = resolver.resolve(requirements, max_rounds=rounds)
     except ResolutionImpossible as exc:
         causes = tuple(
             ConflictCause(requirement=info.requirement, parent=str(info.parent) if info.parent else None)
             for info in exc.causes
         )
         return Outcome(resolution=None, conflict=explain(causes, mode, source), invalid=tuple(provider.invalid))
-    except ResolutionTooDeep:
-        stuck = ", ".join(f"{name} ({count} versions tried)" for name, count in tally.rejected.most_common(3))
+    except (ResolutionTooDeep, _OutOfBudget):
+        stuck = ", ".join(f"{name} ({count} candidates rejected)" for name, count in tally.rejected.most_common(3))
         conflict = Conflict(
             mode=mode,
             causes=(),
-            message=f"gave up after {MAX_ROUNDS} rounds of backtracking without deciding whether the set "
+            message=f"gave up after {tally.rounds} rounds of backtracking without deciding whether the set "
             "resolves" + (f"; it was stuck on {stuck}" if stuck else ""),
             fix="narrow the ranges of the packages it was stuck on, then check again",
             direct=tuple(requirements),

@@ -34,7 +34,13 @@ if TYPE_CHECKING:
     from resolver.index.finder import Finder, Release
     from resolver.resolve.provider import CandidateSource
 
-__all__ = ["Row", "Verification", "verify"]
+__all__ = ["FLOOR_PROOF_REJECTIONS", "FLOOR_PROOF_ROUNDS", "Row", "Verification", "verify"]
+
+#: What a proof that a lower bound cannot be reached may spend: rounds, and candidates turned down (each can
+#: be a metadata request). Proving that no solution exists can mean trying every version of everything the
+#: floor touches (minutes on a real file); past this budget the line gets no claim either way (docs/check.md).
+FLOOR_PROOF_ROUNDS = 25
+FLOOR_PROOF_REJECTIONS = 40
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -307,7 +313,7 @@ def _unreached_floors(
         pinned = list(reqs)
         at_floor = SpecifierSet(f"=={floor}")
         pinned[position] = Req(name=req.name, specifier=at_floor, extras=req.extras, origin=req.origin)
-        tried = run(pinned, mode=Mode.HIGHEST)
+        tried = run(pinned, mode=Mode.HIGHEST, max_rounds=FLOOR_PROOF_ROUNDS, max_rejections=FLOOR_PROOF_REJECTIONS)
         if tried.conflict is None or tried.conflict.gave_up:
             continue  # a solution holds the floor, or the search could not tell: no claim either way
         why = tried.conflict.message.split(": ", 1)[-1].replace(f"asks for {req.identifier}=={floor}", f"is at {floor}")
