@@ -380,3 +380,23 @@ def test_a_floor_proof_over_its_budget_claims_nothing(
     assert code == 0, doc
     assert [f["code"] for f in doc["findings"] if f["severity"] != "info"] == []
     assert doc["resolution"]["lowest"] == {"app": "1.0.0", "lib": "1.5.0"}
+
+
+def test_a_release_with_wheels_only_for_another_os_is_no_file_not_requires_python(
+    ml: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """av 12.0.0 has one wheel, for Windows: on Linux pip and uv find no matching distribution (asserted below).
+    It used to be reported as requires-python, "the newest asks for None"."""
+    Path("requirements.txt").write_text("av==12.0.0\n")
+    code, doc = check_json(["requirements.txt", *ml], capsys)
+    assert code == 1
+    (finding,) = [f for f in doc["findings"] if f["severity"] == "error"]
+    assert (finding["code"], finding["line"]) == ("no-wheel", 1)
+    assert "no release of av in av==12.0.0 has a wheel for Python 3.11 on manylinux_2_28_x86_64" in finding["message"]
+    assert "(the wheels of 12.0.0 are for cp39-win_amd64)" in finding["message"], finding
+    assert finding["fix"] == "install it only there: av==12.0.0; sys_platform == 'win32'"
+    assert pip_installs(index_url(ml)) is None
+    assert uv_compiles(index_url(ml)) is None
+    Path("requirements.txt").write_text("av==12.0.0; sys_platform == 'win32'\n")  # the fix, applied
+    code, doc = check_json(["requirements.txt", *ml], capsys)
+    assert code == 0, doc

@@ -23,6 +23,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from packaging.specifiers import SpecifierSet
+from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 from packaging.version import Version
 
 from resolver.core.model import Direct, Finding, Severity
@@ -104,14 +105,19 @@ def _check_releases(
             )
         )
     python = ".".join(map(str, target.python_version))
-    usable_python = [r for r in in_range if r.python_ok]
+    fitting = [r for r in in_range if r.has_compatible_wheel or r.has_sdist]
+    if not fitting:
+        findings.append(_no_file(direct, in_range[0], python, target.platform or "this machine"))
+        return findings
+    usable_python = [r for r in fitting if r.python_ok]
     if not usable_python:
+        asks = next((r.requires_python for r in fitting if r.requires_python), None)
         findings.append(
             direct.finding(
                 "requires-python",
                 Severity.ERROR,
-                f"every release of {direct.name} in {direct.text} excludes Python {python} "
-                f"(the newest asks for {in_range[0].requires_python})",
+                f"every release of {direct.name} in {direct.text} excludes Python {python}"
+                + (f" (the newest asks for {asks})" if asks else ""),
                 fix=f"choose a target Python the package supports, or a range of {direct.name} that supports {python}",
             )
         )
@@ -140,6 +146,30 @@ def _check_releases(
             )
         )
     return findings
+
+
+def _no_file(direct: Direct, newest: Release, python: str, platform: str) -> Finding:
+    """``no-wheel`` as an error: no release in range has a wheel for the target or an sdist, so pip and uv find
+    no matching distribution. When every wheel of the newest is for one other OS, the fix is that OS's marker."""
+    tags: set[tuple[str, str]] = set()
+    for file in newest.files:
+        try:
+            _, _, _, parsed = parse_wheel_filename(file.filename)
+        except InvalidWheelFilename:
+            continue
+        tags.update((tag.interpreter, tag.platform) for tag in parsed)
+    shown = ", ".join(f"{i}-{p}" for i, p in sorted(tags)[:4]) + (", ..." if len(tags) > 4 else "")
+    systems = {"win32" if p.startswith("win") else "darwin" if p.startswith("macosx") else "" for _, p in tags}
+    one = len(systems) == 1 and "" not in systems and direct.marker is None  # a second marker would need an `and`
+    marker = f"; sys_platform == '{next(iter(systems))}'" if one else None
+    return direct.finding(
+        "no-wheel",
+        Severity.ERROR,
+        f"no release of {direct.name} in {direct.text} has a wheel for Python {python} on {platform} or an sdist: "
+        "pip and uv find no matching distribution"
+        + (f" (the wheels of {newest.version} are for {shown})" if shown else ""),
+        fix=f"install it only there: {direct.text}{marker}" if marker else None,
+    )
 
 
 def _check_one(direct: Direct, finder: Finder, target: Target, allow_pre: bool) -> list[Finding]:
