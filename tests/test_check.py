@@ -400,3 +400,21 @@ def test_a_release_with_wheels_only_for_another_os_is_no_file_not_requires_pytho
     Path("requirements.txt").write_text("av==12.0.0; sys_platform == 'win32'\n")  # the fix, applied
     code, doc = check_json(["requirements.txt", *ml], capsys)
     assert code == 0, doc
+
+
+def test_a_name_not_found_next_to_a_close_spelling_says_so(ml: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    """As AUTOMATIC1111's requirements_versions.txt: ``pstuil`` beside ``psutil``; here ``nunpy`` beside numpy."""
+    Path("requirements.txt").write_text("numpy>=1.26\nnunpy\n")
+    code, doc = check_json(["requirements.txt", *ml], capsys)
+    assert code == 1
+    (finding,) = [f for f in doc["findings"] if f["code"] == "not-found"]
+    assert finding["line"] == 2
+    assert finding["message"] == (
+        "nunpy is not on the index; numpy (requirements.txt:1), a close spelling, is in the same set"
+    )
+    assert finding["fix"] == (
+        "if nunpy is a misspelling of numpy, remove this line: requirements.txt:1 already asks for numpy>=1.26"
+    )
+    Path("requirements.txt").write_text("numpy>=1.26\n")  # the fix, applied
+    code, doc = check_json(["requirements.txt", *ml], capsys)
+    assert code == 0, doc

@@ -17,8 +17,9 @@ installed on the target (``prerelease``, info, says so).
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -148,6 +149,23 @@ def _check_releases(
     return findings
 
 
+def _spelling(finding: Finding, direct: Direct, requirements: Sequence[Direct]) -> Finding:
+    """A ``not-found`` name close to another name of the same set (``pstuil`` beside ``psutil``) says so."""
+    if finding.code != "not-found":
+        return finding
+    others: dict[str, Direct] = {d.name: d for d in requirements if d.name != direct.name}
+    close = difflib.get_close_matches(direct.name, list(others), n=1, cutoff=0.8)
+    if not close:
+        return finding
+    other = others[close[0]]
+    return replace(
+        finding,
+        message=f"{finding.message}; {other.name} ({other.path}:{other.line}), a close spelling, is in the same set",
+        fix=f"if {direct.name} is a misspelling of {other.name}, remove this line: {other.path}:{other.line} "
+        f"already asks for {other.text}",
+    )
+
+
 def _no_file(direct: Direct, newest: Release, python: str, platform: str) -> Finding:
     """``no-wheel`` as an error: no release in range has a wheel for the target or an sdist, so pip and uv find
     no matching distribution. When every wheel of the newest is for one other OS, the fix is that OS's marker."""
@@ -249,7 +267,7 @@ def verify(
         if direct.marker is not None and not direct.marker.evaluate({**env, "extra": ""}):
             codes[index] = []
             continue
-        mine = _check_one(direct, finder, target, allow_prereleases)
+        mine = [_spelling(f, direct, requirements) for f in _check_one(direct, finder, target, allow_prereleases)]
         if direct.url is None and direct.unchecked is None and not any(f.severity is Severity.ERROR for f in mine):
             if direct.constraint:
                 constraints[direct.name] = constraints.get(direct.name, SpecifierSet()) & direct.specifier
