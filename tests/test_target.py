@@ -24,7 +24,7 @@ def test_default_is_this_interpreter_and_machine() -> None:
     assert target.platform is None
     assert target.python_version == sys.version_info[:2]
     assert dict(target.markers) == {k: str(v) for k, v in default_environment().items()}
-    assert target.describe()["platform"] == "this machine"
+    assert target.describe()["platform"] == next(iter(sys_tags())).platform  # a tag, never prose
 
 
 def test_manylinux_expands_down_with_legacy_aliases_and_no_linux_tag() -> None:
@@ -117,6 +117,13 @@ def test_describe_is_all_strings() -> None:
     assert all(isinstance(v, str) for v in described.values())
 
 
+def test_the_report_names_a_platform_tag_even_for_this_machine() -> None:
+    here = make_target("3.11")
+    assert here.platform is None
+    assert here.describe()["platform"] == here.tags[0].platform != "this machine"
+    assert make_target("3.11", "linux_aarch64").describe()["platform"] == "linux_aarch64"
+
+
 def test_target_is_frozen_and_hashable() -> None:
     target = make_target("3.11", "win_amd64")
     assert target == make_target("3.11", "win_amd64")
@@ -136,7 +143,20 @@ def test_bad_python_is_an_input_error(python: str) -> None:
     assert str(caught.value).startswith(f"--python: {python!r}")
 
 
-@pytest.mark.parametrize("platform", ["linux", "manylinux_x86_64", "macosx_14_0_sparc", "freebsd_13_amd64", ""])
+@pytest.mark.parametrize(
+    "platform",
+    [
+        "linux",
+        "manylinux_x86_64",
+        "macosx_14_0_sparc",
+        "freebsd_13_amd64",
+        "",
+        "linux_x86_64_typo",  # once accepted, then every requires-python looked wrong
+        "manylinux_2_28_x86-64",
+        "manylinux2014_amd64",
+        "musllinux_1_2_arm64",
+    ],
+)
 def test_bad_platform_is_an_input_error(platform: str) -> None:
     with pytest.raises(InputError) as caught:
         make_target("3.12", platform)

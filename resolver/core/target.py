@@ -54,6 +54,10 @@ _LEGACY_ALIASES: dict[int, tuple[str, frozenset[str]]] = {
 }
 _LEGACY_GLIBC = {name: minor for minor, (name, _) in _LEGACY_ALIASES.items()}
 _MAC_ARCHES = frozenset({"arm64", "x86_64", "universal2", "intel", "universal", "i386"})
+#: Linux architectures wheels are built for (PEP 599/600/656 and what the index holds); a typo is refused.
+_LINUX_ARCHES = frozenset(
+    {"x86_64", "i686", "aarch64", "armv7l", "armv6l", "ppc64le", "ppc64", "s390x", "riscv64", "loongarch64"}
+)
 _WINDOWS_MACHINE = {"win_amd64": "AMD64", "win32": "x86", "win_arm64": "ARM64"}
 
 
@@ -128,12 +132,17 @@ class Target:
             return True
         return _python_ok(requires_python, self.python_full_version)
 
+    @property
+    def platform_tag(self) -> str:
+        """The ``--platform`` given, else this machine's most specific platform tag (its first wheel tag's)."""
+        return self.platform or (self.tags[0].platform if self.tags else "any")
+
     def describe(self) -> dict[str, str]:
-        """The target for the JSON report: every value a string, platform ``this machine`` when unset."""
+        """The target for the JSON report: every value a string; the platform is always a tag."""
         return {
             "python": f"{self.python_version[0]}.{self.python_version[1]}",
             "python_full_version": self.python_full_version,
-            "platform": self.platform or "this machine",
+            "platform": self.platform_tag,
             "sys_platform": self.markers.get("sys_platform", ""),
             "platform_machine": self.markers.get("platform_machine", ""),
             "implementation": self.markers.get("implementation_name", ""),
@@ -162,21 +171,30 @@ def _manylinux(glibc_minor: int, arch: str) -> Iterator[str]:
             yield f"{legacy[0]}_{arch}"
 
 
+def _linux_arch(tag: str, arch: str) -> str:
+    if arch not in _LINUX_ARCHES:
+        known = ", ".join(sorted(_LINUX_ARCHES))
+        raise InputError(
+            f"{tag!r}: unknown Linux architecture {arch!r} (known: {known})", path="--platform", hint=_PLATFORM_HINT
+        )
+    return arch
+
+
 def _platforms(tag: str) -> tuple[list[str], dict[str, str]]:
     """The platform tags a ``--platform`` value stands for, and its marker values."""
     linux = {"sys_platform": "linux", "platform_system": "Linux", "os_name": "posix"}
     if match := re.fullmatch(r"manylinux_2_(\d+)_([a-z0-9_]+)", tag):
-        arch = match[2]
+        arch = _linux_arch(tag, match[2])
         return list(_manylinux(int(match[1]), arch)), {**linux, "platform_machine": arch}
     if match := re.fullmatch(r"(manylinux2014|manylinux2010|manylinux1)_([a-z0-9_]+)", tag):
-        arch = match[2]
+        arch = _linux_arch(tag, match[2])
         return list(_manylinux(_LEGACY_GLIBC[match[1]], arch)), {**linux, "platform_machine": arch}
     if match := re.fullmatch(r"musllinux_1_(\d+)_([a-z0-9_]+)", tag):
-        arch = match[2]
+        arch = _linux_arch(tag, match[2])
         found = [f"musllinux_1_{minor}_{arch}" for minor in range(int(match[1]), -1, -1)]
         return found, {**linux, "platform_machine": arch}
     if match := re.fullmatch(r"linux_([a-z0-9_]+)", tag):
-        return [tag], {**linux, "platform_machine": match[1]}
+        return [tag], {**linux, "platform_machine": _linux_arch(tag, match[1])}
     if match := re.fullmatch(r"macosx_(\d+)_(\d+)_([a-z0-9_]+)", tag):
         version, arch = (int(match[1]), int(match[2])), match[3]
         found = list(mac_platforms(version, arch)) if arch in _MAC_ARCHES else []

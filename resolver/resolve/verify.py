@@ -108,7 +108,7 @@ def _check_releases(
     python = ".".join(map(str, target.python_version))
     fitting = [r for r in in_range if r.has_compatible_wheel or r.has_sdist]
     if not fitting:
-        findings.append(_no_file(direct, in_range[0], python, target.platform or "this machine"))
+        findings.append(_no_file(direct, in_range[0], python, _platform_shown(target)))
         return findings
     usable_python = [r for r in fitting if r.python_ok]
     if not usable_python:
@@ -136,7 +136,7 @@ def _check_releases(
     installable = [r for r in usable_python if r.yanked is None]
     best = installable[0] if installable else usable_python[0]
     if not best.has_compatible_wheel:
-        platform = target.platform or "this machine"
+        platform = _platform_shown(target)
         findings.append(
             direct.finding(
                 "no-wheel",
@@ -147,6 +147,10 @@ def _check_releases(
             )
         )
     return findings
+
+
+def _platform_shown(target: Target) -> str:
+    return target.platform or f"{target.platform_tag} (this machine)"
 
 
 def _spelling(finding: Finding, direct: Direct, requirements: Sequence[Direct]) -> Finding:
