@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 
-def pip_installs(index_url: str) -> dict[str, str] | None:
+def pip_installs(index_url: str, *options: str) -> dict[str, str] | None:
     """What pip would install for requirements.txt on the target, or ``None`` when it finds no solution."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "UV_"))}
     env.update(PIP_CONFIG_FILE=os.devnull, PIP_DISABLE_PIP_VERSION_CHECK="1", PIP_NO_CACHE_DIR="1")
@@ -38,6 +38,7 @@ def pip_installs(index_url: str) -> dict[str, str] | None:
             "--only-binary=:all:",
             "-r",
             "requirements.txt",
+            *options,
         ],
         capture_output=True,
         text=True,

@@ -13,16 +13,20 @@ import pytest
 from tests.indexserver.model import Project, dist
 from tests.indexserver.server import IndexServer
 from tests.indexserver.wheels import WheelCache
+from tests.installers import pip_installs, uv_compiles
 from tests.scenario import Rel, publish
 from tests.test_check import TARGET, check_json, index_server, ml, run
 
 __all__ = ["index_server", "ml"]
 
 
-def test_dependency_confusion_first_index_wins(
+def test_dependency_confusion_is_predicted_as_pip_does_it_and_named(
     ml: list[str], index_server: IndexServer, wheel_cache: WheelCache, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """An extra index serving a same-named project with a higher version does not win unless asked."""
+    """An extra index serving a same-named project with a higher version: pip merges the indexes and installs the
+    attacker's 99.0.0, and so does uv, which asks extra indexes before the main one (both asserted below). check
+    says so, with an index-shadowing warning that names both indexes; ``--first-index`` takes a project from
+    the first index that has it in the order given, the main index first, as a stricter policy than either."""
     publish(index_server, wheel_cache, {"internal-lib": [Rel("1.0.0")]})
     with IndexServer() as attacker:
         publish(attacker, wheel_cache, {"internal-lib": [Rel("99.0.0")]})
@@ -30,12 +34,20 @@ def test_dependency_confusion_first_index_wins(
         args = ["requirements.txt", *ml, "--extra-index-url", attacker.url]
         code, doc = check_json(args, capsys)
         assert code == 0
-        assert doc["resolution"]["highest"]["internal-lib"] == "1.0.0"
-        assert doc["resolution"]["sources"]["internal-lib"] == index_server.url
-        code, doc = check_json([*args, "--best-across-indexes"], capsys)
         assert doc["resolution"]["highest"]["internal-lib"] == "99.0.0"
         assert doc["resolution"]["sources"]["internal-lib"] == attacker.url
-        code, out, _ = run(["check", *args, "--best-across-indexes"], capsys)
+        (shadow,) = [f for f in doc["findings"] if f["code"] == "index-shadowing"]
+        assert shadow["severity"] == "warning" and shadow["line"] == 1
+        assert index_server.url in shadow["message"] and attacker.url in shadow["message"]
+        assert f"here 99.0.0 from {attacker.url}" in shadow["message"]
+        assert pip_installs(index_server.url, "--extra-index-url", attacker.url) == {"internal-lib": "99.0.0"}
+        code, doc = check_json([*args, "--first-index"], capsys)
+        assert code == 0
+        assert doc["resolution"]["highest"]["internal-lib"] == "1.0.0"
+        assert doc["resolution"]["sources"]["internal-lib"] == index_server.url
+        assert not [f for f in doc["findings"] if f["code"] == "index-shadowing"]
+        assert uv_compiles(index_server.url, "--extra-index-url", attacker.url) == {"internal-lib": "99.0.0"}
+        code, out, _ = run(["check", *args], capsys)
         assert f"internal-lib 99.0.0: {attacker.url}" in out
 
 

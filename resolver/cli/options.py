@@ -91,9 +91,9 @@ TorchIndexOpt = Annotated[
 BestOpt = Annotated[
     bool,
     typer.Option(
-        "--best-across-indexes",
-        help="Take each project's best version from any index (default: the first index that has it, "
-        "against dependency confusion); the report says which index each version came from.",
+        "--best-across-indexes/--first-index",
+        help="Merge every index's versions of a project, as pip does (the default; a project on more than one "
+        "index is an index-shadowing warning), or take it from the first index that has it, main index first.",
     ),
 ]
 
@@ -124,7 +124,7 @@ TARGET = (
     _option("dockerfile", DockerfileOpt, None),
 )
 TORCH = (_option("torch_index_url", TorchIndexOpt, None),)
-BEST = (_option("best_across_indexes", BestOpt, False),)
+BEST = (_option("best_across_indexes", BestOpt, True),)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -158,7 +158,7 @@ def _common(values: dict[str, Any]) -> Common:
             refresh=values.get("refresh", False),
             timeout=values.get("timeout", 15.0),
             retries=values.get("retries", 4),
-            best_across_indexes=values.get("best_across_indexes", False),
+            best_across_indexes=values.get("best_across_indexes", True),
             cuda=values.get("cuda"),
             driver=values.get("driver"),
             torch_index=values.get("torch_index_url"),

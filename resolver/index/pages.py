@@ -102,7 +102,9 @@ class Pages:
         self._find_links = find_links
         self._offline = offline
         self._refresh = refresh
-        self._best = best_across_indexes
+        # Merging needs two indexes: with one, the first index that has a project is the only one (and its views
+        # can be cached and its JSON pages read lazily).
+        self._best = best_across_indexes and len(indexes) > 1
         # Parsing is CPU work under the GIL: running many at once gains no time, only holds many decoded pages
         # (numpy's is ~7 MB of JSON) in memory together. Fetches stay parallel; parses take turns.
         self.parse_slots = threading.Semaphore(2)

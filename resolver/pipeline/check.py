@@ -71,7 +71,10 @@ def check_files(
                 on_client(client)
             finder.warm_up()
             source = IndexSource(finder=finder, client=client)
-            verification = verify(list(env.directs), finder=finder, source=source, target=target, allow_prereleases=pre)
+            merged = options.best_across_indexes and len(env.index.urls) + len(env.index.find_links) > 1
+            verification = verify(
+                list(env.directs), finder=finder, source=source, target=target, allow_prereleases=pre, shadowing=merged
+            )
             finder.remember()
             stats = tuple((f.name, int(getattr(client.stats, f.name))) for f in fields(client.stats))
     except IndexUnreachableError as exc:

@@ -40,7 +40,7 @@ class IndexOptions:
     refresh: bool = False
     timeout: float = 15.0
     retries: int = 4
-    best_across_indexes: bool = False
+    best_across_indexes: bool = True  # as pip: every index's versions merged (False: the first index, as uv)
     cuda: str | None = None  # "12.8", "cpu" or "auto"
     driver: str | None = None
     torch_index: str | None = None  # the PyTorch wheel index base, for fixes that name where to install from

@@ -9,7 +9,7 @@ solution of the set proves or rules out is claimed.
 
 Findings (codes are part of the JSON schema): ``not-found``, ``empty-range``, ``yanked``, ``requires-python``,
 ``no-wheel``, ``unresolvable``, ``lowest-unresolvable``, ``lower-bound-unreachable``, ``resolution-too-complex``,
-``dynamic-metadata``, ``unchecked``, ``prerelease``.
+``dynamic-metadata``, ``unchecked``, ``prerelease``, ``index-shadowing``.
 
 Pre-releases are taken as pip takes them: when the range names one, or when no final release in it can be
 installed on the target (``prerelease``, info, says so).
@@ -194,7 +194,9 @@ def _no_file(direct: Direct, newest: Release, python: str, platform: str) -> Fin
     )
 
 
-def _check_one(direct: Direct, finder: Finder, target: Target, allow_pre: bool) -> list[Finding]:
+def _check_one(
+    direct: Direct, finder: Finder, target: Target, allow_pre: bool, *, shadowing: bool = False
+) -> list[Finding]:
     """The findings about one requirement that need its release list, not the whole set."""
     if direct.url is not None or direct.unchecked is not None:
         reason = direct.unchecked or "a direct reference is neither fetched nor built; only its name counts"
@@ -211,6 +213,7 @@ def _check_one(direct: Direct, finder: Finder, target: Target, allow_pre: bool) 
             )
         ]
     newest = finder.newest_version(direct.name)
+    shadow = _shadowing(direct, finder, pre) if shadowing else []
     if not pre and not any(_installable(r) for r in releases):
         # As pip: with no final release in range to install, the pre-releases in range are the candidates.
         pres = [r for r in finder.releases(direct.name, direct.specifier) or () if r.version.is_prerelease]
@@ -218,8 +221,28 @@ def _check_one(direct: Direct, finder: Finder, target: Target, allow_pre: bool) 
         if taken is not None:
             every = finder.releases(direct.name) or ()
             note = _prerelease_note(direct, taken.version, only=all(r.version.is_prerelease for r in every))
-            return [note, *_check_releases(direct, pres, newest, target)]
-    return _check_releases(direct, releases, newest, target)
+            return [note, *shadow, *_check_releases(direct, pres, newest, target)]
+    return [*shadow, *_check_releases(direct, releases, newest, target)]
+
+
+def _shadowing(direct: Direct, finder: Finder, pre: bool) -> list[Finding]:
+    """``index-shadowing``: the versions in range come from more than one index (or find-links page), merged as
+    pip merges them, so a same-named project elsewhere can win (dependency confusion) without a word."""
+    spec = direct.specifier if not pre else SpecifierSet(str(direct.specifier), prereleases=True)
+    found = list(finder.lazy_candidates(direct.name, spec))
+    where = list(dict.fromkeys(c.index_url for c in found if c.index_url))
+    if len(where) < 2 or not found:
+        return []
+    best = found[0]
+    return [
+        direct.finding(
+            "index-shadowing",
+            Severity.WARNING,
+            f"{direct.name} in {direct.text} is served by {len(where)} indexes ({', '.join(where)}): pip merges them "
+            f"and installs the best version from any, here {best.version} from {best.index_url}; check that each "
+            f"index is one you trust for {direct.name}, or install it with --index-url naming one",
+        )
+    ]
 
 
 def _installable(release: Release) -> bool:
@@ -246,8 +269,10 @@ def verify(
     source: CandidateSource,
     target: Target,
     allow_prereleases: bool = False,
+    shadowing: bool = False,
 ) -> Verification:
-    """Check each requirement, then resolve the set at its newest and at its lower bounds."""
+    """Check each requirement, then resolve the set at its newest and at its lower bounds. ``shadowing``: the
+    finder merges several indexes, so say where a project is served by more than one."""
     findings: list[Finding] = []
     codes: dict[int, list[str]] = {}
     resolvable: list[tuple[int, Direct]] = []
@@ -271,7 +296,8 @@ def verify(
         if direct.marker is not None and not direct.marker.evaluate({**env, "extra": ""}):
             codes[index] = []
             continue
-        mine = [_spelling(f, direct, requirements) for f in _check_one(direct, finder, target, allow_prereleases)]
+        checked = _check_one(direct, finder, target, allow_prereleases, shadowing=shadowing)
+        mine = [_spelling(f, direct, requirements) for f in checked]
         if direct.url is None and direct.unchecked is None and not any(f.severity is Severity.ERROR for f in mine):
             if direct.constraint:
                 constraints[direct.name] = constraints.get(direct.name, SpecifierSet()) & direct.specifier
