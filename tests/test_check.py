@@ -418,3 +418,17 @@ def test_a_name_not_found_next_to_a_close_spelling_says_so(ml: list[str], capsys
     Path("requirements.txt").write_text("numpy>=1.26\n")  # the fix, applied
     code, doc = check_json(["requirements.txt", *ml], capsys)
     assert code == 0, doc
+
+
+def test_a_line_whose_marker_excludes_the_target_shows_no_version(
+    ml: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """As pytorch's requirements-ci.txt: one name pinned twice under exclusive markers. On Python 3.11 only the
+    first line installs; the second line's row used to show the first line's version."""
+    Path("requirements.txt").write_text(
+        "numpy==1.26.4 ; python_version < '3.12'\nnumpy==2.2.6 ; python_version >= '3.12'\n"
+    )
+    code, doc = check_json(["requirements.txt", *ml], capsys)
+    assert code == 0, doc
+    rows = [(r["line"], r["newest"]) for r in doc["requirements"]]
+    assert rows == [(1, "1.26.4"), (2, None)]

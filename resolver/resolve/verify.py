@@ -341,11 +341,14 @@ def verify(
                 fix=f"use a release of {name} that publishes a wheel",
             )
         )
+    applies = [d.marker is None or d.marker.evaluate({**env, "extra": ""}) for d in requirements]
     rows = tuple(
-        Row(
+        Row(  # a line whose marker excludes the target installs nothing there: no version is its answer
             requirement=direct,
-            newest=highest.version_of(direct.name) if highest else None,
-            lowest=lowest.version_of(direct.name) if lowest and _has_lower_bound(direct.specifier) else None,
+            newest=highest.version_of(direct.name) if highest and applies[index] else None,
+            lowest=lowest.version_of(direct.name)
+            if lowest and applies[index] and _has_lower_bound(direct.specifier)
+            else None,
             codes=tuple(codes.get(index, ())),
         )
         for index, direct in enumerate(requirements)
