@@ -6,7 +6,6 @@ here; the schema checks break a copy of the shipped document one way at a time a
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import subprocess
 import sys
@@ -33,6 +32,7 @@ from resolver.cuda.matrix import (
     parse_variant,
 )
 from resolver.errors import RelaxPinsError
+from tests.scripts import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data" / MATRIX_FILE
@@ -480,12 +480,7 @@ def test_an_installed_layout_finds_its_own_copy(tmp_path: Path) -> None:
 
 
 def facts_module() -> Any:
-    spec = importlib.util.spec_from_file_location("matrix_facts", ROOT / "scripts" / "matrix_facts.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
-    spec.loader.exec_module(module)
-    return module
+    return load_script("scripts/matrix_facts.py", "matrix_facts")
 
 
 def test_the_script_reads_one_member_out_of_a_zip_by_ranges(tmp_path: Path) -> None:

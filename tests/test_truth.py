@@ -7,23 +7,18 @@ finds no false claim and misses no file that cannot install (the figures are in 
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
+from tests.scripts import load_script
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def _harness() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("truth_harness", ROOT / "bench" / "truth.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the class is made
-    spec.loader.exec_module(module)
-    return module
+    return load_script("bench/truth.py", "truth_harness")
 
 
 def test_every_verdict_names_a_real_file_and_how_it_was_established() -> None:
