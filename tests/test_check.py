@@ -432,3 +432,28 @@ def test_a_line_whose_marker_excludes_the_target_shows_no_version(
     assert code == 0, doc
     rows = [(r["line"], r["newest"]) for r in doc["requirements"]]
     assert rows == [(1, "1.26.4"), (2, None)]
+
+
+def test_one_name_on_two_lines_is_merged_as_pip_merges_it(ml: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    """pip and uv intersect the two ranges (numpy 2.0.0 here, asserted below); check resolves the same and says
+    which lines ask for the name, with the one merged line as the fix, applied and checked again."""
+    Path("requirements.txt").write_text("numpy>=1.26\ntorch>=2.7,<2.8\nnumpy<2.1\n")
+    code, doc = check_json(["requirements.txt", *ml], capsys)
+    assert code == 0, doc
+    assert doc["resolution"]["highest"]["numpy"] == "2.0.0"
+    (finding,) = [f for f in doc["findings"] if f["code"] == "duplicate"]
+    assert (finding["line"], finding["severity"]) == (3, "warning")
+    assert finding["message"] == (
+        "numpy is asked for on 2 lines (requirements.txt:1 numpy>=1.26; requirements.txt:3 numpy<2.1): "
+        "pip and uv merge them into numpy<2.1,>=1.26"
+    )
+    assert finding["fix"] == "keep one line: numpy<2.1,>=1.26"
+    assert (pip_installs(index_url(ml)) or {}).get("numpy") == "2.0.0"
+    Path("requirements.txt").write_text("numpy<2.1,>=1.26\ntorch>=2.7,<2.8\n")  # the fix, applied
+    code, again = check_json(["requirements.txt", *ml], capsys)
+    assert code == 0, again
+    assert not [f for f in again["findings"] if f["severity"] != "info"]
+    assert again["resolution"]["highest"] == doc["resolution"]["highest"]
+    Path("other.txt").write_text("numpy<2.1\n")  # another file is another pip invocation: nothing is merged
+    code, apart = check_json(["requirements.txt", "other.txt", *ml], capsys)
+    assert not [f for f in apart["findings"] if f["code"] == "duplicate"], apart

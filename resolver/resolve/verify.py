@@ -9,7 +9,7 @@ solution of the set proves or rules out is claimed.
 
 Findings (codes are part of the JSON schema): ``not-found``, ``empty-range``, ``yanked``, ``requires-python``,
 ``no-wheel``, ``unresolvable``, ``lowest-unresolvable``, ``lower-bound-unreachable``, ``resolution-too-complex``,
-``dynamic-metadata``, ``unchecked``, ``prerelease``, ``index-shadowing``.
+``dynamic-metadata``, ``unchecked``, ``prerelease``, ``index-shadowing``, ``duplicate``.
 
 Pre-releases are taken as pip takes them: when the range names one, or when no final release in it can be
 installed on the target (``prerelease``, info, says so).
@@ -27,6 +27,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 from packaging.version import Version
 
+from resolver.core.kinds import is_dockerfile
 from resolver.core.model import Direct, Finding, Severity
 from resolver.resolve.engine import Outcome, look_ahead, resolve
 from resolver.resolve.model import Conflict, Mode, Origin, Req, Resolution
@@ -146,6 +147,40 @@ def _check_releases(
                 fix=f"pick a range of {direct.name} with wheels for the target, or build the wheel once and host it",
             )
         )
+    return findings
+
+
+def _duplicates(directs: Sequence[Direct], source: CandidateSource) -> list[Finding]:
+    """``duplicate``: one name asked for on several lines of one requirements file (one pip invocation) that apply
+    to the target. pip and uv merge their ranges (tests/test_check.py asserts what pip installs); the finding
+    sits on each later line, and the merged line is the fix when the index has a release in it. Lines of
+    different files, or of a Dockerfile's separate RUN commands, are separate installs: not merged, not said."""
+    by_name: dict[tuple[str | None, str], list[Direct]] = {}
+    for direct in directs:
+        if direct.path is None or not is_dockerfile(direct.path):
+            by_name.setdefault((direct.path, direct.name), []).append(direct)
+    findings = []
+    for (_, name), lines in by_name.items():
+        if len(lines) < 2:
+            continue
+        merged = SpecifierSet()
+        for direct in lines:
+            merged &= direct.specifier
+        first = lines[0]
+        plain = all(d.marker is None and d.extras == first.extras for d in lines)
+        extras = f"[{','.join(sorted(first.extras))}]" if first.extras else ""
+        fixable = plain and bool(source.candidates(first.name, merged, pinned=False))
+        for later in lines[1:]:
+            findings.append(
+                later.finding(
+                    "duplicate",
+                    Severity.WARNING,
+                    f"{name} is asked for on {len(lines)} lines ("
+                    + "; ".join(f"{d.path}:{d.line} {d.text}" for d in lines)
+                    + f"): pip and uv merge them into {name}{merged or ' (any version)'}",
+                    fix=f"keep one line: {name}{extras}{merged}" if fixable else None,
+                )
+            )
     return findings
 
 
@@ -306,6 +341,9 @@ def verify(
         findings.extend(mine)
         codes[index] = [f.code for f in mine]
 
+    for finding in _duplicates([d for _, d in resolvable], source):
+        findings.append(finding)
+        codes[next(i for i, d in resolvable if (d.path, d.line) == (finding.path, finding.line))].append(finding.code)
     reqs = [_req(d) for _, d in resolvable]
     run = partial(resolve, source=source, markers=env, constraints=constraints, provided=provided)
 
