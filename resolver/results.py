@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from resolver.resolve.verify import Verification
 
 __all__ = [
+    "ASSUMED_PYTHON",
     "CheckOutcome",
     "CheckRun",
     "FileResult",
@@ -35,6 +36,9 @@ __all__ = [
     "RelaxResult",
     "RelaxRun",
 ]
+
+#: The ``python_source`` of a check whose inputs and options name no Python: the running interpreter's is used.
+ASSUMED_PYTHON = "assumed: the Python running relax-pins (nothing in the inputs names one; give --python)"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -88,6 +92,12 @@ class CheckOutcome:
     unreachable: str | None = None
     integrity: str | None = None
     stats: tuple[tuple[str, int], ...] = ()  # the client's counters: requests, cache_hits, bytes_received...
+    python_source: str = "--python"  # where the target's Python came from; ASSUMED_PYTHON when nothing said
+
+    @property
+    def python_assumed(self) -> bool:
+        """Whether nothing in the inputs or options named the target's Python (it is this interpreter's)."""
+        return self.python_source == ASSUMED_PYTHON
 
     @property
     def stopped(self) -> bool:

@@ -457,3 +457,19 @@ def test_one_name_on_two_lines_is_merged_as_pip_merges_it(ml: list[str], capsys:
     Path("other.txt").write_text("numpy<2.1\n")  # another file is another pip invocation: nothing is merged
     code, apart = check_json(["requirements.txt", "other.txt", *ml], capsys)
     assert not [f for f in apart["findings"] if f["code"] == "duplicate"], apart
+
+
+def test_a_python_nothing_names_is_said_to_be_assumed(ml: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    """No --python and no Dockerfile: the running interpreter's Python is used, and the report says so."""
+    at = ml.index("--python")
+    unnamed = ml[:at] + ml[at + 2 :]
+    Path("requirements.txt").write_text("numpy>=1.26\n")
+    code, doc = check_json(["requirements.txt", *unnamed], capsys)
+    assert code == 0, doc
+    assert doc["resolution"]["target"]["python_source"].startswith("assumed: the Python running relax-pins")
+    code, out, _ = run(["check", "requirements.txt", *unnamed], capsys)
+    assert "\nnote: Python 3." in out and "is assumed: the Python running relax-pins" in out
+    code, doc = check_json(["requirements.txt", *ml], capsys)
+    assert doc["resolution"]["target"]["python_source"] == "--python"
+    code, out, _ = run(["check", "requirements.txt", *ml], capsys)
+    assert "is assumed" not in out

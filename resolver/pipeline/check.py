@@ -79,11 +79,21 @@ def check_files(
             stats = tuple((f.name, int(getattr(client.stats, f.name))) for f in fields(client.stats))
     except IndexUnreachableError as exc:
         return CheckOutcome(
-            verification=None, target=target, indexes=indexes, findings=env.findings, unreachable=str(exc)
+            verification=None,
+            target=target,
+            indexes=indexes,
+            findings=env.findings,
+            unreachable=str(exc),
+            python_source=env.python_source,
         )
     except IntegrityError as exc:
         return CheckOutcome(
-            verification=None, target=target, indexes=indexes, findings=env.findings, integrity=str(exc)
+            verification=None,
+            target=target,
+            indexes=indexes,
+            findings=env.findings,
+            integrity=str(exc),
+            python_source=env.python_source,
         )
     return CheckOutcome(
         verification=verification,
@@ -91,4 +101,5 @@ def check_files(
         indexes=indexes,
         findings=(*env.findings, *verification.findings),
         stats=stats,
+        python_source=env.python_source,
     )

@@ -29,6 +29,7 @@ from resolver.cuda.target import target_from_options
 from resolver.index.settings import IndexSettings, redact
 from resolver.pipeline.inputs import dockerfile_target, pyproject_model, requirements_model
 from resolver.pipeline.session import IndexOptions, index_settings
+from resolver.results import ASSUMED_PYTHON
 
 if TYPE_CHECKING:
     from resolver.docker.check import DockerTarget
@@ -53,6 +54,7 @@ class Environment:
     pre: bool
     directs: tuple[Direct, ...]
     findings: tuple[Finding, ...] = ()
+    python_source: str = "--python"  # where the target's Python came from (results.ASSUMED_PYTHON: nowhere)
 
     @property
     def indexes(self) -> tuple[str, ...]:
@@ -84,6 +86,7 @@ def environments(result: RelaxResult, options: IndexOptions, *, relaxed: bool) -
             pre=pre,
             directs=tuple(directs_of(result.files, relaxed=relaxed)),
             findings=facts.findings,
+            python_source="--python" if options.python else facts.python_source or ASSUMED_PYTHON,
         ),
     )
 
@@ -109,6 +112,7 @@ class TargetFacts:
     python: str | None
     platform: str | None
     findings: tuple[Finding, ...]
+    python_source: str | None = None  # where ``python`` was read, e.g. "python:3.10-slim" or an apt install
 
 
 def _docker(f: FileResult, *, relaxed: bool) -> DockerTarget:
@@ -187,4 +191,5 @@ def target_facts(
         python=docker.python if docker else None,
         platform=docker.platform_tag if docker else None,
         findings=tuple(findings),
+        python_source=docker.image.python_source if docker and docker.python else None,
     )

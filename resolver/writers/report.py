@@ -79,7 +79,7 @@ def render_json(
             for row in (verification.rows if verification else ())
         ]
         doc["resolution"] = {
-            "target": check.target.describe(),
+            "target": {**check.target.describe(), "python_source": check.python_source},
             "indexes": list(check.indexes),
             "highest": _versions(verification.highest if verification else None),
             "lowest": _versions(verification.lowest if verification else None),
@@ -150,6 +150,9 @@ def render_text(
         if check is not None:
             target = ", ".join(f"{k} {v}" for k, v in check.target.describe().items())
             lines.append(f"target: {target}; index: {', '.join(check.indexes) or 'none'}")
+            if check.python_assumed:
+                python = check.target.describe()["python"]
+                lines.append(f"note: Python {python} is {check.python_source}")
             lines.extend(_table(check))
             if len(check.indexes) > 1 and check.verification is not None and check.verification.highest is not None:
                 lines.append("where each version comes from:")
