@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import fields
+from dataclasses import fields, replace
 from typing import TYPE_CHECKING
 
 from resolver.core.model import Finding, Severity
@@ -62,6 +62,10 @@ def check_files(
     """
     (env,) = environments(result, options, relaxed=relaxed)  # one, until files are grouped by target
     target, pre, indexes = env.target, env.pre, env.indexes
+    # What is reported when the index stops the check: the index-free findings, and why (set below).
+    stopped = CheckOutcome(
+        verification=None, target=target, indexes=indexes, findings=env.findings, python_source=env.python_source
+    )
     cache = open_cache(options)
     try:
         with open_client(env.index, options, cache) as client:
@@ -78,23 +82,9 @@ def check_files(
             finder.remember()
             stats = tuple((f.name, int(getattr(client.stats, f.name))) for f in fields(client.stats))
     except IndexUnreachableError as exc:
-        return CheckOutcome(
-            verification=None,
-            target=target,
-            indexes=indexes,
-            findings=env.findings,
-            unreachable=str(exc),
-            python_source=env.python_source,
-        )
+        return replace(stopped, unreachable=str(exc))
     except IntegrityError as exc:
-        return CheckOutcome(
-            verification=None,
-            target=target,
-            indexes=indexes,
-            findings=env.findings,
-            integrity=str(exc),
-            python_source=env.python_source,
-        )
+        return replace(stopped, integrity=str(exc))
     return CheckOutcome(
         verification=verification,
         target=target,
