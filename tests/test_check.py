@@ -430,8 +430,11 @@ def test_a_line_whose_marker_excludes_the_target_shows_no_version(
     )
     code, doc = check_json(["requirements.txt", *ml], capsys)
     assert code == 0, doc
-    rows = [(r["line"], r["newest"]) for r in doc["requirements"]]
-    assert rows == [(1, "1.26.4"), (2, None)]
+    rows = [(r["line"], r["newest"], r["applies"]) for r in doc["requirements"]]
+    assert rows == [(1, "1.26.4", True), (2, None, False)]
+    code, out, _ = run(["check", "requirements.txt", *ml], capsys)
+    (second,) = [line for line in out.splitlines() if line.startswith("requirements.txt:2 ")]
+    assert second.endswith("not for this target"), second  # not "ok": nothing was checked for it
 
 
 def test_one_name_on_two_lines_is_merged_as_pip_merges_it(ml: list[str], capsys: pytest.CaptureFixture[str]) -> None:

@@ -54,6 +54,12 @@ class Row:
     newest: Version | None
     lowest: Version | None
     codes: tuple[str, ...]
+    applies: bool = True  # False: the line's marker excludes the target, so nothing was checked for it
+
+    @property
+    def verdict(self) -> str:
+        """The findings column: the codes, ``not for this target`` for a line its marker excludes, else ``ok``."""
+        return ", ".join(self.codes) or ("ok" if self.applies else "not for this target")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -388,6 +394,7 @@ def verify(
             if lowest and applies[index] and _has_lower_bound(direct.specifier)
             else None,
             codes=tuple(codes.get(index, ())),
+            applies=applies[index],
         )
         for index, direct in enumerate(requirements)
     )

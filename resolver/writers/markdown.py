@@ -38,7 +38,7 @@ def render_markdown(findings: Iterable[Finding], check: CheckOutcome | None) -> 
                 req = row.requirement
                 lines.append(
                     f"| `{_cell(req.path)}:{req.line}` {_cell(req.name)} | `{_cell(str(req.specifier) or '*')}` "
-                    f"| {row.newest or '-'} | {row.lowest or '-'} | {_cell(', '.join(row.codes) or 'ok')} |"
+                    f"| {row.newest or '-'} | {row.lowest or '-'} | {_cell(row.verdict)} |"
                 )
             lines.append("")
     if items:

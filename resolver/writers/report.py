@@ -75,6 +75,7 @@ def render_json(
                 "newest": str(row.newest) if row.newest else None,
                 "lowest": str(row.lowest) if row.lowest else None,
                 "findings": list(row.codes),
+                "applies": row.applies,
             }
             for row in (verification.rows if verification else ())
         ]
@@ -126,7 +127,7 @@ def _table(check: CheckOutcome) -> list[str]:
             str(r.requirement.specifier) or "*",
             str(r.newest or "-"),
             str(r.lowest or "-"),
-            ", ".join(r.codes) or "ok",
+            r.verdict,
         )
         for r in verification.rows
     ]
