@@ -163,3 +163,13 @@ def test_bad_platform_is_an_input_error(platform: str) -> None:
     assert caught.value.hint is not None
     assert "manylinux_2_28_x86_64" in caught.value.hint
     assert str(caught.value).startswith("--platform: ")
+
+
+def test_python_before_3_8_has_the_pymalloc_abi_tag() -> None:
+    """torch 1.10.0's wheels are cp37-cp37m-manylinux1_x86_64: without the ``m`` no Python 3.7 wheel fitted, and
+    a Dockerfile on Python 3.7 got 'no wheel' errors for torch, torchvision and numpy that pip disproves."""
+    old = make_target("3.7", "manylinux_2_27_x86_64")
+    assert old.tag_priority(frozenset(parse_tag("cp37-cp37m-manylinux1_x86_64"))) is not None
+    assert old.tag_priority(frozenset(parse_tag("cp37-cp37-manylinux1_x86_64"))) is None
+    new = make_target("3.11", "manylinux_2_28_x86_64")
+    assert new.tag_priority(frozenset(parse_tag("cp311-cp311-manylinux_2_17_x86_64"))) is not None

@@ -210,7 +210,8 @@ def _platforms(tag: str) -> tuple[list[str], dict[str, str]]:
 
 
 def _tags_for(version: tuple[int, int], platforms: list[str]) -> tuple[Tag, ...]:
-    abi = f"cp{version[0]}{version[1]}"
+    # Before 3.8, CPython's default build (pymalloc) has the ABI tag cp3Xm: torch 1.10.0 is cp37-cp37m-...
+    abi = f"cp{version[0]}{version[1]}" + ("m" if version < (3, 8) else "")
     tags = [*cpython_tags(version, [abi], platforms), *compatible_tags(version, abi, platforms)]
     return tuple(dict.fromkeys(tags))
 
