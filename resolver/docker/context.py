@@ -5,8 +5,9 @@
 reaches the image from the context:
 
 - ``COPY``/``ADD`` without ``--from`` (shell or JSON form): ``src... dest``; ``dest`` is a folder when it ends
-  in ``/``, when there are several sources, or when the source is ``.`` or ends in ``/``; a relative ``dest``
-  is under the current ``WORKDIR``;
+  in ``/`` or is ``.``, when there are several sources, or when the source is ``.`` or ends in ``/``; a relative
+  ``dest`` is under the current ``WORKDIR``. A ``dest`` without a slash may be a folder the image already has
+  (``COPY requirements.txt /training``): a RUN that reads ``/training/requirements.txt`` maps to it;
 - ``RUN --mount=type=bind,source=S,target=T`` (``bind`` is the default type; ``src``/``dst``/``destination``
   are accepted) without ``from=``: visible to that RUN only;
 - ``WORKDIR`` (relative ones join the previous), so ``-r requirements.txt`` after ``WORKDIR /app`` and
@@ -74,7 +75,10 @@ class ContextMap:
 def _match(copy: _Copy, target: str) -> str | None:
     dest = posixpath.normpath(copy.dest)
     if not copy.folder:
-        return copy.sources[-1] if target == dest else None
+        # ``COPY a.txt /training`` makes /training/a.txt when /training is a folder already in the image, which
+        # the Dockerfile alone cannot tell; a RUN that reads /training/a.txt says it was one.
+        inside = posixpath.join(dest, posixpath.basename(copy.sources[-1].rstrip("/")))
+        return copy.sources[-1] if target in (dest, inside) else None
     if not target.startswith(dest.rstrip("/") + "/"):
         return None
     rest = target[len(dest.rstrip("/")) + 1 :]
@@ -130,7 +134,7 @@ def context_map(df: Dockerfile, stage: Stage) -> ContextMap:
                     continue
                 sources, dest = tuple(words[:-1]), words[-1]
                 folder = dest.endswith("/") or len(sources) > 1 or sources[0] in (".", "./")
-                folder = folder or sources[0].endswith("/")
+                folder = folder or sources[0].endswith("/") or posixpath.basename(dest) in (".", "..")
                 dest = posixpath.join(workdir, dest)
                 out.copies.append(_Copy(sources=sources, dest=dest, folder=folder, line=ins.line, how=ins.keyword))
             elif ins.keyword == "RUN":

@@ -4,8 +4,8 @@ A check asks the same file for its includes, its index options, its requirements
 target; each used to parse the text again (a two-file check parsed each file five times). The models are
 frozen values, so one parse per ``(text, path)`` serves every reader; the only other parse of a requirements
 file is of its relaxed text, by the torch-family alignment (tests/test_check.py counts them).
-The Dockerfile's model also depends on which build-context files exist, so its key holds the folder it is
-read from.
+The Dockerfile's model also depends on which build-context files exist, so its key holds the working folder
+they are looked for from.
 
 Cost: the last 64 models of each kind stay in memory for the life of the process.
 """
@@ -51,9 +51,11 @@ def pyproject_model(text: str, display: str) -> PyProject:
 
 
 @functools.lru_cache(maxsize=64)
-def dockerfile_target(text: str, display: str, folder: Path) -> DockerTarget:
-    """A Dockerfile read as a target and a requirements source; ``-r`` files are looked for in ``folder``."""
+def dockerfile_target(text: str, display: str, cwd: Path) -> DockerTarget:
+    """A Dockerfile read as a target and a requirements source. The ``-r`` files it maps back to the build
+    context are named beside ``display`` (``svc/Dockerfile`` -> ``svc/requirements.txt``), so they are looked
+    for from the working folder, ``cwd`` (part of the key: the answer depends on it)."""
     # The Dockerfile readers load only when a Dockerfile is read (~60 ms of start-up otherwise).
     from resolver.docker.check import read_dockerfile_target
 
-    return read_dockerfile_target(text, path=display, matrix=load_matrix(), exists=lambda rel: (folder / rel).is_file())
+    return read_dockerfile_target(text, path=display, matrix=load_matrix(), exists=lambda rel: (cwd / rel).is_file())
