@@ -57,7 +57,9 @@ def main() -> int:
         root = Path(tmp)
         cache = root / "cache"
         _, doc = _check(HERE / "ml.txt", root / "seed-cache")
-        resolution = doc["resolution"]
+        environments = doc["environments"]
+        assert isinstance(environments, list)
+        resolution = environments[0]["resolution"]
         assert isinstance(resolution, dict)
         pins = sorted(resolution["highest"].items())
         rng = random.Random(args.seed)

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ASSUMED_PYTHON",
     "CheckOutcome",
+    "CheckReport",
     "CheckRun",
     "FileResult",
     "LayersOutcome",
@@ -52,6 +53,7 @@ class FileResult:
     text: str
     changes: tuple[Change, ...] = ()
     constraint: bool = False
+    origin: str = ""  # the input (display) whose environment the file installs into; "" when not planned
 
     @property
     def changed(self) -> bool:
@@ -83,11 +85,14 @@ class RelaxResult:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CheckOutcome:
-    """What verification found; ``unreachable``/``integrity`` say why it could not finish."""
+    """What verification found in one environment (``files``, as displayed); ``unreachable``/``integrity``
+    say why it could not finish."""
 
     verification: Verification | None
     target: Target
     indexes: tuple[str, ...]
+    files: tuple[str, ...] = ()
+    find_links: tuple[str, ...] = ()
     findings: tuple[Finding, ...] = ()
     unreachable: str | None = None
     integrity: str | None = None
@@ -103,6 +108,34 @@ class CheckOutcome:
     def stopped(self) -> bool:
         """Whether the index stopped verification (unreachable, or a hash that did not hold)."""
         return bool(self.unreachable or self.integrity)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CheckReport:
+    """A check of every environment of a run, in the order of the inputs: each verified on its own, so one
+    environment's unreachable index stops only that one."""
+
+    environments: tuple[CheckOutcome, ...]
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        """Every environment's findings, in order."""
+        return tuple(f for env in self.environments for f in env.findings)
+
+    @property
+    def integrity(self) -> str | None:
+        """Why a hash did not hold, in the first environment where one did not."""
+        return next((env.integrity for env in self.environments if env.integrity), None)
+
+    @property
+    def unreachable(self) -> str | None:
+        """Why an index could not be reached, in the first environment where one could not."""
+        return next((env.unreachable for env in self.environments if env.unreachable), None)
+
+    @property
+    def stopped(self) -> bool:
+        """Whether the index stopped the verification of any environment."""
+        return any(env.stopped for env in self.environments)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -131,7 +164,7 @@ class CheckRun:
     """A check command's run: the files read, the verification, and every finding in report order."""
 
     result: RelaxResult
-    check: CheckOutcome
+    check: CheckReport
     findings: tuple[Finding, ...]
 
 
@@ -143,7 +176,7 @@ class RelaxRun:
     without ``--force``); ``pending``: ``--check`` found files that would change."""
 
     result: RelaxResult
-    check: CheckOutcome | None
+    check: CheckReport | None
     findings: tuple[Finding, ...]
     wrote: bool
     blocked: bool

@@ -62,7 +62,7 @@ def test_clean_set_resolves_at_newest_and_lowest(ml: list[str], capsys: pytest.C
     code, doc = check_json(["requirements.txt", *ml], capsys)
     assert code == 0, doc
     assert codes(doc) == []
-    resolution = doc["resolution"]
+    resolution = doc["environments"][0]["resolution"]
     assert isinstance(resolution, dict)
     assert resolution["highest"]["torch"] == "2.7.1"
     assert resolution["highest"]["torchvision"] == "0.22.1"
@@ -71,8 +71,8 @@ def test_clean_set_resolves_at_newest_and_lowest(ml: list[str], capsys: pytest.C
     assert resolution["lowest"]["torch"] == "2.7.0"
     assert resolution["lowest"]["torchvision"] == "0.22.0"
     assert resolution["lowest"]["transformers"] == "4.36.2"
-    assert resolution["target"]["python"] == "3.11"
-    rows = doc["requirements"]
+    assert doc["environments"][0]["target"]["python"] == "3.11"
+    rows = doc["environments"][0]["requirements"]
     assert isinstance(rows, list)
     assert [(r["package"], r["newest"], r["lowest"]) for r in rows] == [
         ("torch", "2.7.1", "2.7.0"),
@@ -122,7 +122,7 @@ def test_a_lower_bound_the_set_cannot_reach(ml: list[str], capsys: pytest.Captur
     assert finding["message"].endswith("; the lowest lib that can is 1.5.0"), finding
     assert finding["fix"] == "raise the lower bound to 1.5.0"
     assert not [f for f in doc["findings"] if f["code"] in {"unresolvable", "lowest-unresolvable"}]
-    assert doc["resolution"]["lowest"] == {"app": "1.0.0", "lib": "1.5.0"}
+    assert doc["environments"][0]["resolution"]["lowest"] == {"app": "1.0.0", "lib": "1.5.0"}
     assert uv_compiles(index_url(ml), "--resolution", "lowest-direct") == {"app": "1.0.0", "lib": "1.5.0"}
     assert uv_compiles(index_url(ml)) == pip_installs(index_url(ml)) == {"app": "1.1.0", "lib": "1.9.0"}
     Path("requirements.txt").write_text("app>=1.0.0,<2\nlib>=1.0.0,<2\nlib==1.0.0\n")
@@ -137,8 +137,8 @@ def test_a_line_without_a_lower_bound_is_not_taken_to_its_first_release(
     code, doc = check_json(["requirements.txt", *ml], capsys)
     assert code == 0, doc
     assert [f["code"] for f in doc["findings"] if f["severity"] != "info"] == []
-    assert doc["resolution"]["lowest"] == {"app": "1.0.0", "lib": "1.9.0"}
-    rows = {r["package"]: (r["newest"], r["lowest"]) for r in doc["requirements"]}
+    assert doc["environments"][0]["resolution"]["lowest"] == {"app": "1.0.0", "lib": "1.9.0"}
+    rows = {r["package"]: (r["newest"], r["lowest"]) for r in doc["environments"][0]["requirements"]}
     assert rows == {"app": ("1.1.0", "1.0.0"), "lib": ("1.9.0", None)}
     # uv's lowest-direct takes every direct line low, unbounded ones too (lib to 1.5.0, the lowest app allows); a
     # line with no lower bound states no floor, so relax-pins leaves it at its newest and makes no claim about it.
@@ -170,7 +170,7 @@ def test_each_requirement_degrades_alone(ml: list[str], capsys: pytest.CaptureFi
         ("dynamic-metadata", None),
     } <= found
     assert not any(c in {"unresolvable", "lowest-unresolvable", "lower-bound-unreachable"} for c, _ in found)
-    assert doc["resolution"]["highest"]["torch"] == "2.7.1"
+    assert doc["environments"][0]["resolution"]["highest"]["torch"] == "2.7.1"
     yanked = next(f for f in doc["findings"] if f["code"] == "yanked")
     assert "broken wheel" in yanked["message"]
     assert yanked["fix"] == "raise the lower bound to 3.0.1"
@@ -236,8 +236,8 @@ def test_offline_with_empty_cache_opens_no_socket(
     assert code == 0, out
     assert index_server.log == []
     code, doc = check_json(["--offline", "requirements.txt", *ml], capsys)
-    assert doc["index"]["requests"] == 0
-    assert doc["index"]["cache_hits"] > 0
+    assert doc["environments"][0]["index"]["requests"] == 0
+    assert doc["environments"][0]["index"]["cache_hits"] > 0
 
 
 def test_github_and_markdown_formats(ml: list[str], capsys: pytest.CaptureFixture[str]) -> None:
@@ -364,7 +364,7 @@ def test_a_search_that_runs_out_of_rounds_claims_nothing(
     (finding,) = [f for f in doc["findings"] if f["severity"] != "info"]
     assert (finding["code"], finding["severity"]) == ("resolution-too-complex", "warning")
     assert finding["message"].startswith("gave up after 2 rounds of backtracking without deciding whether the set")
-    assert doc["resolution"]["highest"] is None
+    assert doc["environments"][0]["resolution"]["highest"] is None
 
 
 def test_a_floor_proof_over_its_budget_claims_nothing(
@@ -379,7 +379,7 @@ def test_a_floor_proof_over_its_budget_claims_nothing(
     code, doc = check_json(["requirements.txt", *ml], capsys)
     assert code == 0, doc
     assert [f["code"] for f in doc["findings"] if f["severity"] != "info"] == []
-    assert doc["resolution"]["lowest"] == {"app": "1.0.0", "lib": "1.5.0"}
+    assert doc["environments"][0]["resolution"]["lowest"] == {"app": "1.0.0", "lib": "1.5.0"}
 
 
 def test_a_release_with_wheels_only_for_another_os_is_no_file_not_requires_python(
@@ -430,7 +430,7 @@ def test_a_line_whose_marker_excludes_the_target_shows_no_version(
     )
     code, doc = check_json(["requirements.txt", *ml], capsys)
     assert code == 0, doc
-    rows = [(r["line"], r["newest"], r["applies"]) for r in doc["requirements"]]
+    rows = [(r["line"], r["newest"], r["applies"]) for r in doc["environments"][0]["requirements"]]
     assert rows == [(1, "1.26.4", True), (2, None, False)]
     code, out, _ = run(["check", "requirements.txt", *ml], capsys)
     (second,) = [line for line in out.splitlines() if line.startswith("requirements.txt:2 ")]
@@ -443,7 +443,7 @@ def test_one_name_on_two_lines_is_merged_as_pip_merges_it(ml: list[str], capsys:
     Path("requirements.txt").write_text("numpy>=1.26\ntorch>=2.7,<2.8\nnumpy<2.1\n")
     code, doc = check_json(["requirements.txt", *ml], capsys)
     assert code == 0, doc
-    assert doc["resolution"]["highest"]["numpy"] == "2.0.0"
+    assert doc["environments"][0]["resolution"]["highest"]["numpy"] == "2.0.0"
     (finding,) = [f for f in doc["findings"] if f["code"] == "duplicate"]
     assert (finding["line"], finding["severity"]) == (3, "warning")
     assert finding["message"] == (
@@ -456,7 +456,7 @@ def test_one_name_on_two_lines_is_merged_as_pip_merges_it(ml: list[str], capsys:
     code, again = check_json(["requirements.txt", *ml], capsys)
     assert code == 0, again
     assert not [f for f in again["findings"] if f["severity"] != "info"]
-    assert again["resolution"]["highest"] == doc["resolution"]["highest"]
+    assert again["environments"][0]["resolution"]["highest"] == doc["environments"][0]["resolution"]["highest"]
     Path("other.txt").write_text("numpy<2.1\n")  # another file is another pip invocation: nothing is merged
     code, apart = check_json(["requirements.txt", "other.txt", *ml], capsys)
     assert not [f for f in apart["findings"] if f["code"] == "duplicate"], apart
@@ -469,10 +469,10 @@ def test_a_python_nothing_names_is_said_to_be_assumed(ml: list[str], capsys: pyt
     Path("requirements.txt").write_text("numpy>=1.26\n")
     code, doc = check_json(["requirements.txt", *unnamed], capsys)
     assert code == 0, doc
-    assert doc["resolution"]["target"]["python_source"].startswith("assumed: the Python running relax-pins")
+    assert doc["environments"][0]["target"]["python_source"].startswith("assumed: the Python running relax-pins")
     code, out, _ = run(["check", "requirements.txt", *unnamed], capsys)
     assert "\nnote: Python 3." in out and "is assumed: the Python running relax-pins" in out
     code, doc = check_json(["requirements.txt", *ml], capsys)
-    assert doc["resolution"]["target"]["python_source"] == "--python"
+    assert doc["environments"][0]["target"]["python_source"] == "--python"
     code, out, _ = run(["check", "requirements.txt", *ml], capsys)
     assert "is assumed" not in out

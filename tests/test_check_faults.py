@@ -34,8 +34,8 @@ def test_dependency_confusion_is_predicted_as_pip_does_it_and_named(
         args = ["requirements.txt", *ml, "--extra-index-url", attacker.url]
         code, doc = check_json(args, capsys)
         assert code == 0
-        assert doc["resolution"]["highest"]["internal-lib"] == "99.0.0"
-        assert doc["resolution"]["sources"]["internal-lib"] == attacker.url
+        assert doc["environments"][0]["resolution"]["highest"]["internal-lib"] == "99.0.0"
+        assert doc["environments"][0]["resolution"]["sources"]["internal-lib"] == attacker.url
         (shadow,) = [f for f in doc["findings"] if f["code"] == "index-shadowing"]
         assert shadow["severity"] == "warning" and shadow["line"] == 1
         assert index_server.url in shadow["message"] and attacker.url in shadow["message"]
@@ -43,8 +43,8 @@ def test_dependency_confusion_is_predicted_as_pip_does_it_and_named(
         assert pip_installs(index_server.url, "--extra-index-url", attacker.url) == {"internal-lib": "99.0.0"}
         code, doc = check_json([*args, "--first-index"], capsys)
         assert code == 0
-        assert doc["resolution"]["highest"]["internal-lib"] == "1.0.0"
-        assert doc["resolution"]["sources"]["internal-lib"] == index_server.url
+        assert doc["environments"][0]["resolution"]["highest"]["internal-lib"] == "1.0.0"
+        assert doc["environments"][0]["resolution"]["sources"]["internal-lib"] == index_server.url
         assert not [f for f in doc["findings"] if f["code"] == "index-shadowing"]
         assert uv_compiles(index_server.url, "--extra-index-url", attacker.url) == {"internal-lib": "99.0.0"}
         code, out, _ = run(["check", *args], capsys)
@@ -87,7 +87,7 @@ def test_eight_concurrent_runs_share_one_cache(ml: list[str], index_server: Inde
     ]
     results = [p.communicate(timeout=120) for p in procs]
     assert [p.returncode for p in procs] == [0] * 8, [err for _, err in results]
-    versions = {json.loads(out)["resolution"]["highest"]["torch"] for out, _ in results}
+    versions = {json.loads(out)["environments"][0]["resolution"]["highest"]["torch"] for out, _ in results}
     assert versions == {"2.7.1"}
     index_server.clear_log()
     offline = subprocess.run([*cmd, "--offline"], capture_output=True, text=True, env=env, check=False)

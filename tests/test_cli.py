@@ -203,7 +203,7 @@ def test_json_report_schema(work: Path, capsys: pytest.CaptureFixture[str]) -> N
     write(work / "requirements.txt", "torch==2.7.1\ncertifi==2024.2.2\n")
     assert main(["--check", "--format", "json", "requirements.txt"]) == 1
     doc = json.loads(capsys.readouterr().out)
-    assert doc["schema"] == 1
+    assert doc["schema"] == 2
     assert doc["ok"] is False
     assert doc["files"] == [
         {

@@ -24,11 +24,11 @@ def check(tmp_path: Path, text: str, capsys: pytest.CaptureFixture[str]) -> tupl
 def test_torch_271_with_torchvision_0221_resolves(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, doc = check(tmp_path, "torch>=2.7.1,<2.8.0\ntorchvision>=0.22.1,<0.23.0\n", capsys)
     assert code == 0, doc["findings"]
-    highest = doc["resolution"]["highest"]
+    highest = doc["environments"][0]["resolution"]["highest"]
     assert highest["torch"].startswith("2.7.")
     assert highest["torchvision"].startswith("0.22.")
     assert "nvidia-cuda-runtime-cu12" in highest  # the default Linux wheel bundles its CUDA runtime
-    assert doc["resolution"]["lowest"]["torch"] == "2.7.1"
+    assert doc["environments"][0]["resolution"]["lowest"]["torch"] == "2.7.1"
 
 
 def test_torch_201_with_torchvision_0160_does_not(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -43,4 +43,4 @@ def test_seed_example_stack_resolves(tmp_path: Path, capsys: pytest.CaptureFixtu
     text = "torch>=2.7.1,<2.8.0\ntorchaudio>=2.7.1,<2.8.0\ntransformers>=4.52.4,<4.53.0\n"
     code, doc = check(tmp_path, text, capsys)
     assert code == 0, doc["findings"]
-    assert doc["resolution"]["highest"]["transformers"].startswith("4.52.")
+    assert doc["environments"][0]["resolution"]["highest"]["transformers"].startswith("4.52.")

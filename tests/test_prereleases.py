@@ -63,7 +63,7 @@ def check(index: IndexServer, text: str, capsys: pytest.CaptureFixture[str]) -> 
 
 
 def highest(doc: dict[str, Any]) -> dict[str, str]:
-    resolution = doc["resolution"]
+    resolution = doc["environments"][0]["resolution"]
     assert isinstance(resolution, dict), doc
     found = resolution["highest"]
     assert isinstance(found, dict)
@@ -94,7 +94,9 @@ def test_a_dependency_with_only_prereleases_does_not_make_the_set_unresolvable(
     code, doc = check(prerelease_index, "board==1.0.0\n", capsys)
     assert code == 0, doc
     assert highest(doc) == {"board": "1.0.0", "nightly": "2.21.0a20251024"}
-    assert doc["resolution"]["lowest"]["nightly"] == "2.21.0a20251024"  # the floor of direct lines only
+    assert (
+        doc["environments"][0]["resolution"]["lowest"]["nightly"] == "2.21.0a20251024"
+    )  # the floor of direct lines only
     assert pip_installs(prerelease_index.url) == {"board": "1.0.0", "nightly": "2.21.0a20251024"}
     assert uv_compiles(prerelease_index.url) == {"board": "1.0.0", "nightly": "2.21.0a20251024"}
 

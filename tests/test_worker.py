@@ -183,21 +183,23 @@ def _check(ml: dict[str, Any], cache: str, *, workers: bool, extra: tuple[str, .
 
 
 def _verdict(doc: dict[str, Any]) -> tuple[object, ...]:
-    return (doc["resolution"], doc["findings"], doc["requirements"], doc["ok"])
+    return (doc["environments"][0]["resolution"], doc["findings"], doc["environments"][0]["requirements"], doc["ok"])
 
 
 @pytest.mark.skipif(default_count() == 0, reason="one core: no workers are forked")
 def test_workers_give_the_same_answer_and_a_warm_run_forks_none(ml: dict[str, Any]) -> None:
     code, alone = _check(ml, "cache-alone", workers=False)
     assert code == 0, alone
-    assert alone["index"]["worker_views"] == 0
+    assert alone["environments"][0]["index"]["worker_views"] == 0
     code, forked = _check(ml, "cache-forked", workers=True)
     assert code == 0, forked
-    assert forked["index"]["worker_views"] > 0  # the views came from the workers
+    assert forked["environments"][0]["index"]["worker_views"] > 0  # the views came from the workers
     assert _verdict(forked) == _verdict(alone)
     code, warm = _check(ml, "cache-forked", workers=True)
     assert code == 0
-    assert warm["index"]["worker_views"] == 0 and warm["index"]["requests"] == 0  # all from the cache, no fork
+    assert (
+        warm["environments"][0]["index"]["worker_views"] == 0 and warm["environments"][0]["index"]["requests"] == 0
+    )  # all from the cache, no fork
     assert _verdict(warm) == _verdict(alone)
 
 
@@ -241,5 +243,5 @@ def test_an_unreachable_index_reads_the_same_with_workers(ml: dict[str, Any], in
     code_alone, alone = _check(ml, "cache-a", workers=False, extra=extra)
     code_forked, forked = _check(ml, "cache-b", workers=True, extra=extra)
     assert code_alone == code_forked == 3
-    assert forked["error"] == alone["error"]
-    assert "/simple/" in forked["error"] and "503" in forked["error"]
+    assert forked["environments"][0]["error"] == alone["environments"][0]["error"]
+    assert "/simple/" in forked["environments"][0]["error"] and "503" in forked["environments"][0]["error"]

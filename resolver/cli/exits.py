@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from resolver.core.model import Finding, Severity
-from resolver.results import CheckOutcome, LockOutcome
+from resolver.results import CheckReport, LockOutcome
 
 __all__ = [
     "EXIT_FINDINGS",
@@ -29,7 +29,7 @@ __all__ = [
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_UNREACHABLE, EXIT_INTEGRITY, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
 
 
-def stopped(outcome: CheckOutcome | LockOutcome | None) -> int | None:
+def stopped(outcome: CheckReport | LockOutcome | None) -> int | None:
     """The exit code of a run the index stopped (4: a hash did not hold, 3: unreachable), else ``None``."""
     if outcome is None:
         return None
@@ -41,7 +41,7 @@ def stopped(outcome: CheckOutcome | LockOutcome | None) -> int | None:
 
 
 def exit_code(
-    findings: Iterable[Finding], outcome: CheckOutcome | LockOutcome | None = None, *, pending: bool = False
+    findings: Iterable[Finding], outcome: CheckReport | LockOutcome | None = None, *, pending: bool = False
 ) -> int:
     """The exit code of a command: the index stopping it first, then a lock not made, then error findings
     or pending changes (``--check``), else 0."""

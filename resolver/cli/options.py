@@ -49,7 +49,12 @@ def _option(name: str, annotation: object, default: object = inspect.Parameter.e
     return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
 
 
-Paths = Annotated[list[Path], typer.Argument(help="Requirements files (includes are followed) or pyproject.toml.")]
+Paths = Annotated[
+    list[Path] | None,
+    typer.Argument(
+        help="Requirements files (includes are followed), pyproject.toml files or Dockerfiles.", show_default=False
+    ),
+]
 BoundOpt = Annotated[
     Bound | None, typer.Option("--bound", help="Upper bound for relaxed pins (default: minor, or the config's).")
 ]
@@ -78,7 +83,11 @@ CudaOpt = Annotated[
 ]
 DriverOpt = Annotated[str | None, typer.Option("--driver", help="Target NVIDIA driver version, e.g. 535.104.")]
 DockerfileOpt = Annotated[
-    list[Path] | None, typer.Option("--dockerfile", help="A Dockerfile: its base image is the target.")
+    list[Path] | None,
+    typer.Option(
+        "--dockerfile",
+        help="A Dockerfile (any name): its image is the target of the other inputs that no Dockerfile installs.",
+    ),
 ]
 TorchIndexOpt = Annotated[
     str | None,
@@ -99,7 +108,7 @@ BestOpt = Annotated[
 
 # The groups a command takes with @shared(...), in the order --help lists them.
 INPUTS = (
-    _option("paths", Paths),
+    _option("paths", Paths, None),
     _option("bound", BoundOpt, None),
     _option("config", ConfigOpt, None),
     _option("quiet", QuietOpt, False),
@@ -139,9 +148,12 @@ class Common:
 
 def _common(values: dict[str, Any]) -> Common:
     """The one call that builds the settings; an option a command does not take keeps its default."""
+    if not values.get("paths") and not values.get("dockerfile"):
+        raise typer.BadParameter("give at least one file to read (or --dockerfile PATH)", param_hint="PATHS...")
     return Common(
         inputs=RelaxSettings(
-            paths=(*values["paths"], *(values.get("dockerfile") or ())),
+            paths=tuple(values.get("paths") or ()),
+            dockerfiles=tuple(values.get("dockerfile") or ()),
             bound=values.get("bound"),
             config=values.get("config"),
         ),

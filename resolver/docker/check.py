@@ -9,7 +9,8 @@
   values placed on their Dockerfile line, so they are verified like a requirements file's; a word that uses
   an ARG/ENV without a value is ``unchecked``;
 - ``requirement_files``: each ``-r``/``-c`` file, mapped back through COPY/``--mount`` to the build context
-  (:mod:`resolver.docker.context`); ``index_urls`` and ``local_variants`` (``+cu121`` labels, uv's
+  (:mod:`resolver.docker.context`); ``indexes``: the index set its installs ask (:mod:`resolver.docker.indexes`);
+  ``index_urls`` and ``local_variants`` (``+cu121`` labels, uv's
   ``--torch-backend``) for :func:`resolver.cuda.check.cuda_findings`; ``built_from_source``: why something
   is compiled (a VCS URL, ``--no-binary``, ``--no-build-isolation``);
 - ``findings`` that need only the Dockerfile: ``shell-redirect`` (error: an unquoted ``<``/``>`` in a
@@ -38,6 +39,7 @@ from resolver.cuda.schema import VariantError, parse_variant
 from resolver.docker.context import ContextMap, context_map
 from resolver.docker.facts import image_facts
 from resolver.docker.image import image_ships_python
+from resolver.docker.indexes import DockerIndexes, docker_indexes
 from resolver.docker.model import parse_dockerfile
 from resolver.docker.pipinstall import pip_installs
 from resolver.docker.python import python_installed_before
@@ -65,7 +67,8 @@ _PEP668 = ("ubuntu24.04", "debian12", "debian13")
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RequirementFileRef:
     """A ``-r``/``-c`` file of a RUN: ``written`` as in the RUN, ``candidate`` the build-context file it was
-    copied from (relative to the Dockerfile's folder), ``path`` the same when it exists (``None`` when it does
+    copied from, named beside the Dockerfile's ``path`` (``svc/Dockerfile`` -> ``svc/requirements.txt``),
+    ``path`` the same when it exists (``None`` when it does
     not, or when no ``exists`` check was given and nothing copied it), ``via`` the COPY that brought it."""
 
     written: str
@@ -86,6 +89,7 @@ class DockerTarget:
     requirements: tuple[Direct, ...]
     requirement_files: tuple[RequirementFileRef, ...]
     index_urls: tuple[tuple[str, str | None, int | None], ...]
+    indexes: DockerIndexes
     local_variants: tuple[tuple[str, str, str, int], ...]
     built_from_source: tuple[str, ...]
     findings: tuple[Finding, ...]
@@ -363,6 +367,7 @@ def read_dockerfile_target(
         requirements=tuple(requirements),
         requirement_files=tuple(_file_refs(df, installs, exists)),
         index_urls=tuple(_index_urls(df, installs)),
+        indexes=docker_indexes(df, installs),
         local_variants=tuple(dict.fromkeys(local)),
         built_from_source=tuple(dict.fromkeys(built)),
         findings=tuple(findings),

@@ -1,9 +1,10 @@
-"""Verification wired for the commands: files in, index settings and target decided, findings out.
+"""Verification wired for the commands: files in, one verification per environment, findings out.
 
 ``check_files(result, options, relaxed=...)`` takes what :func:`resolver.pipeline.relax.plan_relax` read and
 verifies either the ranges as they are (``relax-pins check``) or as the relax command would write them.
-An index that cannot be reached is a value here (``unreachable``), not an exception: the command still
-reports every finding that did not need the index, writes nothing and exits 3.
+An index that cannot be reached is a value here (``unreachable``, per environment), not an exception: the
+command still reports every finding that did not need the index and every other environment, writes nothing
+and exits 3.
 """
 
 from __future__ import annotations
@@ -16,13 +17,14 @@ from typing import TYPE_CHECKING
 from resolver.core.model import Finding, Severity
 from resolver.index.client import IndexClient, IndexUnreachableError, IntegrityError
 from resolver.index.finder import Finder
-from resolver.pipeline.environment import environments
+from resolver.pipeline.environment import Environment, environments
 from resolver.pipeline.session import IndexOptions, open_cache, open_client
 from resolver.resolve.source import IndexSource
 from resolver.resolve.verify import verify
-from resolver.results import CheckOutcome
+from resolver.results import CheckOutcome, CheckReport
 
 if TYPE_CHECKING:
+    from resolver.index.cache import Cache
     from resolver.results import RelaxResult
 
 __all__ = ["check_files", "exact_pin_findings"]
@@ -54,19 +56,36 @@ def check_files(
     *,
     relaxed: bool,
     on_client: Callable[[IndexClient], None] | None = None,
-) -> CheckOutcome:
-    """Verify the files' requirements (as relaxed, or as they are) against the index for the target.
+) -> CheckReport:
+    """Verify the files' requirements (as relaxed, or as they are) in each of their environments.
 
-    ``on_client`` receives the index client once it exists, so a caller can show progress from its
-    ``stats`` (the CLI does, on a terminal); this module prints nothing.
+    Each environment is verified on its own (its target, its indexes), one after the other: an index that
+    stops one (unreachable, a hash that does not hold) stops only that one. ``on_client`` receives each index
+    client once it exists, so a caller can show progress from its ``stats`` (the CLI does, on a terminal);
+    this module prints nothing.
     """
-    (env,) = environments(result, options, relaxed=relaxed)  # one, until files are grouped by target
+    cache = open_cache(options)
+    return CheckReport(
+        environments=tuple(
+            _check_environment(env, options, cache, on_client) for env in environments(result, options, relaxed=relaxed)
+        )
+    )
+
+
+def _check_environment(
+    env: Environment, options: IndexOptions, cache: Cache | None, on_client: Callable[[IndexClient], None] | None
+) -> CheckOutcome:
     target, pre, indexes = env.target, env.pre, env.indexes
     # What is reported when the index stops the check: the index-free findings, and why (set below).
     stopped = CheckOutcome(
-        verification=None, target=target, indexes=indexes, findings=env.findings, python_source=env.python_source
+        verification=None,
+        target=target,
+        indexes=indexes,
+        files=tuple(f.display for f in env.files),
+        find_links=env.find_links,
+        findings=env.findings,
+        python_source=env.python_source,
     )
-    cache = open_cache(options)
     try:
         with open_client(env.index, options, cache) as client:
             finder = Finder(client, target, allow_prereleases=pre)
@@ -85,11 +104,4 @@ def check_files(
         return replace(stopped, unreachable=str(exc))
     except IntegrityError as exc:
         return replace(stopped, integrity=str(exc))
-    return CheckOutcome(
-        verification=verification,
-        target=target,
-        indexes=indexes,
-        findings=(*env.findings, *verification.findings),
-        stats=stats,
-        python_source=env.python_source,
-    )
+    return replace(stopped, verification=verification, findings=(*env.findings, *verification.findings), stats=stats)

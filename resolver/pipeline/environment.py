@@ -16,6 +16,7 @@ Glue: it reads the files the pipeline already read, and the local driver for ``-
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from resolver.core.directs import directs_from_pyproject, directs_from_requirements
@@ -33,6 +34,7 @@ from resolver.results import ASSUMED_PYTHON
 
 if TYPE_CHECKING:
     from resolver.docker.check import DockerTarget
+    from resolver.docker.indexes import DockerIndexes
     from resolver.results import FileResult, RelaxResult
 
 __all__ = ["Environment", "TargetFacts", "directs_of", "environments", "lock_environment", "target_facts"]
@@ -61,33 +63,54 @@ class Environment:
         """The index URLs asked, credentials redacted: what a report may show."""
         return tuple(redact(u) for u in self.index.urls)
 
+    @property
+    def find_links(self) -> tuple[str, ...]:
+        """The find-links locations asked, credentials redacted."""
+        return tuple(redact(u) for u in self.index.find_links)
+
 
 def environments(result: RelaxResult, options: IndexOptions, *, relaxed: bool) -> tuple[Environment, ...]:
-    """The environments of a check: today one, holding every file (module docstring).
+    """The environments of a check: one per input and the files it installs (:func:`groups`).
 
-    Its target is the options' Python and platform, else the last Dockerfile's image's; its findings are
-    the Dockerfiles' and the CUDA matrix's (:func:`target_facts`).
+    Each has its own target (the options' Python and platform, else its Dockerfile image's), its own
+    indexes (the options, its files' own options, its Dockerfile's RUN options) and its own findings (the
+    Dockerfile's and the CUDA matrix's, :func:`target_facts`).
     """
+    return tuple(_environment(files, result, options, relaxed=relaxed) for files in groups(result.files))
+
+
+def groups(files: tuple[FileResult, ...]) -> list[tuple[FileResult, ...]]:
+    """The files grouped by the input whose environment they install into (``FileResult.origin``), in the
+    order the inputs were given."""
+    grouped: dict[str, list[FileResult]] = {}
+    for f in files:
+        grouped.setdefault(f.origin or f.display, []).append(f)
+    return [tuple(group) for group in grouped.values()]
+
+
+def _environment(
+    files: tuple[FileResult, ...], result: RelaxResult, options: IndexOptions, *, relaxed: bool
+) -> Environment:
+    shown = {f.display for f in files}
     facts = target_facts(
-        result,
+        files,
+        tuple(f for f in result.findings if f.path in shown),
         relaxed=relaxed,
         cuda=options.cuda,
         driver=options.driver,
         python=options.python,
         torch_index=options.torch_index,
     )
-    index, pre = index_settings(options, result.files)
-    return (
-        Environment(
-            files=result.files,
-            relaxed=relaxed,
-            target=make_target(options.python or facts.python, options.platform or facts.platform),
-            index=index,
-            pre=pre,
-            directs=tuple(directs_of(result.files, relaxed=relaxed)),
-            findings=facts.findings,
-            python_source="--python" if options.python else facts.python_source or ASSUMED_PYTHON,
-        ),
+    index, pre = index_settings(options, files, facts.indexes)
+    return Environment(
+        files=files,
+        relaxed=relaxed,
+        target=make_target(options.python or facts.python, options.platform or facts.platform),
+        index=index,
+        pre=pre,
+        directs=tuple(directs_of(files, relaxed=relaxed)),
+        findings=facts.findings,
+        python_source="--python" if options.python else facts.python_source or ASSUMED_PYTHON,
     )
 
 
@@ -113,10 +136,11 @@ class TargetFacts:
     platform: str | None
     findings: tuple[Finding, ...]
     python_source: str | None = None  # where ``python`` was read, e.g. "python:3.10-slim" or an apt install
+    indexes: tuple[DockerIndexes, ...] = ()  # the index sets the Dockerfiles' installs name
 
 
 def _docker(f: FileResult, *, relaxed: bool) -> DockerTarget:
-    return dockerfile_target(f.text if relaxed else f.original.text, f.display, f.path.parent)
+    return dockerfile_target(f.text if relaxed else f.original.text, f.display, Path.cwd())
 
 
 def directs_of(files: tuple[FileResult, ...], *, relaxed: bool) -> list[Direct]:
@@ -150,7 +174,8 @@ def _index_urls(files: tuple[FileResult, ...]) -> list[tuple[str, str | None, in
 
 
 def target_facts(
-    result: RelaxResult,
+    files: tuple[FileResult, ...],
+    relax_findings: tuple[Finding, ...],
     *,
     relaxed: bool,
     cuda: str | None,
@@ -159,23 +184,23 @@ def target_facts(
     torch_index: str | None = None,
 ) -> TargetFacts:
     """Read the Dockerfiles among the files, build the CUDA target, and run the checks that need no index."""
-    dockers = [_docker(f, relaxed=relaxed) for f in result.files if f.kind == "dockerfile"]
+    dockers = [_docker(f, relaxed=relaxed) for f in files if f.kind == "dockerfile"]
     docker = dockers[-1] if dockers else None
     findings: list[Finding] = [f for d in dockers for f in d.findings]
     image = docker.image if docker else None
-    directs = directs_of(result.files, relaxed=relaxed)
+    directs = directs_of(files, relaxed=relaxed)
     torch_named = any(d.name in {"torch", "torchvision", "torchaudio"} for d in directs)
     if cuda is not None or driver is not None or image is not None or torch_named:
         detected = detect_driver() if (cuda or "").strip().lower() == "auto" else None
         target = target_from_options(cuda=cuda, driver=driver, python=python, detected=detected, image=image)
         local_variants = [
             (f.package or "", f.get("variant") or "", f.path or "", f.line or 0)
-            for f in result.findings
+            for f in relax_findings
             if f.code == "local-version" and f.get("variant")
         ]
         for d in dockers:
             local_variants.extend(d.local_variants)
-        index_urls = _index_urls(result.files) + [u for d in dockers for u in d.index_urls]
+        index_urls = _index_urls(files) + [u for d in dockers for u in d.index_urls]
         findings.extend(
             cuda_findings(
                 directs,
@@ -192,4 +217,5 @@ def target_facts(
         platform=docker.platform_tag if docker else None,
         findings=tuple(findings),
         python_source=docker.image.python_source if docker and docker.python else None,
+        indexes=tuple(d.indexes for d in dockers),
     )

@@ -10,7 +10,7 @@ pre-commit wrapper, a notebook) can call them the same way.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -42,6 +42,8 @@ class RelaxSettings:
     paths: tuple[Path, ...]
     bound: Bound | None = None
     config: Path | None = None
+    dockerfiles: tuple[Path, ...] = ()  # --dockerfile: read as Dockerfiles whatever their name; the last one's
+    # image is where the other inputs install (those no Dockerfile installs)
 
 
 def plan_relax(settings: RelaxSettings) -> RelaxResult:
@@ -62,9 +64,14 @@ def plan_relax(settings: RelaxSettings) -> RelaxResult:
     files: list[FileResult] = []
     findings: list[Finding] = []
     errors: list[InputError] = []
-    for path in settings.paths:
+    reached: list[tuple[Path, bool, list[Path]]] = []
+    for path, docker in [(p, False) for p in settings.paths] + [(p, True) for p in settings.dockerfiles]:
         try:
-            _plan_one(path, policy_for, seen, files, findings)
+            if docker:
+                keys = _plan_dockerfile(path, policy_for, seen, files, findings)
+            else:
+                keys = _plan_one(path, policy_for, seen, files, findings)
+            reached.append((path, docker or is_dockerfile(str(path)), keys))
         except InputErrors as exc:
             errors.extend(exc.errors)
         except InputError as exc:
@@ -72,7 +79,21 @@ def plan_relax(settings: RelaxSettings) -> RelaxResult:
     if errors:
         # Every file is read before anything is reported, so one run shows every mistake; nothing is written.
         raise errors[0] if len(errors) == 1 else InputErrors(errors)
-    return RelaxResult(files=tuple(files), findings=tuple(findings))
+    target = settings.dockerfiles[-1] if settings.dockerfiles else None
+    return RelaxResult(files=_with_origins(files, reached, target), findings=tuple(findings))
+
+
+def _with_origins(
+    files: list[FileResult], reached: list[tuple[Path, bool, list[Path]]], target: Path | None
+) -> tuple[FileResult, ...]:
+    """Each file's ``origin``: the input whose environment it installs into. A file a Dockerfile installs
+    belongs to that Dockerfile's image; any other file to the ``--dockerfile`` target when there is one, else
+    to the first input that reaches it."""
+    origin: dict[Path, Path] = {}
+    for root, docker, keys in sorted(reached, key=lambda r: not r[1]):
+        for key in keys:
+            origin.setdefault(key, target if target is not None and not docker else root)
+    return tuple(replace(f, origin=display_path(origin.get(f.path.resolve(), f.path))) for f in files)
 
 
 def _plan_one(
@@ -81,15 +102,15 @@ def _plan_one(
     seen: set[Path],
     files: list[FileResult],
     findings: list[Finding],
-) -> None:
-    """Read one input (a pyproject.toml, or a requirements file with its includes) into ``files``."""
+) -> list[Path]:
+    """Read one input (a pyproject.toml, or a requirements file with its includes) into ``files``; return
+    every file it reaches (resolved), those read before included."""
     if is_dockerfile(str(path)):
-        _plan_dockerfile(path, policy_for, seen, files, findings)
-        return
+        return _plan_dockerfile(path, policy_for, seen, files, findings)
     if is_pyproject(str(path)):
         key = path.resolve()
         if key in seen:
-            return
+            return [key]
         seen.add(key)
         display = display_path(path)
         original = read_text(path, display=display)
@@ -98,9 +119,11 @@ def _plan_one(
         )
         files.append(_result(path, display, "pyproject", original, rewrite))
         findings.extend(rewrite.findings)
-        return
+        return [key]
+    reached: list[Path] = []
     for source in load_requirements(path):
         key = source.path.resolve()
+        reached.append(key)
         if key in seen:
             continue
         seen.add(key)
@@ -111,6 +134,7 @@ def _plan_one(
             _result(source.path, source.display, "requirements", source.file, rewrite, constraint=source.constraint)
         )
         findings.extend(rewrite.findings)
+    return reached
 
 
 def _repository_root(folder: Path) -> Path:
@@ -139,11 +163,11 @@ def _plan_dockerfile(
     seen: set[Path],
     files: list[FileResult],
     findings: list[Finding],
-) -> None:
+) -> list[Path]:
     """A Dockerfile: its RUN pip install words relaxed and quoted in place, and the -r files it installs."""
     key = path.resolve()
     if key in seen:
-        return
+        return [key]
     seen.add(key)
     # The Dockerfile readers load only when a Dockerfile is planned (~60 ms of start-up otherwise).
     from resolver.docker.check import read_dockerfile_target
@@ -155,13 +179,13 @@ def _plan_dockerfile(
     rewrite = relax_dockerfile(original.text, path=display, policy=policy_for(path), matrix=matrix)
     files.append(_result(path, display, "dockerfile", original, rewrite))
     findings.extend(rewrite.findings)
-    folder = path.parent
-    target = read_dockerfile_target(
-        original.text, path=display, matrix=matrix, exists=lambda rel: (folder / rel).is_file()
-    )
+    # The -r files are named beside the Dockerfile as displayed (svc/Dockerfile -> svc/requirements.txt).
+    target = read_dockerfile_target(original.text, path=display, matrix=matrix, exists=lambda rel: Path(rel).is_file())
+    reached = [key]
     for ref in target.requirement_files:
         if ref.path is not None:
-            _plan_one(folder / ref.path, policy_for, seen, files, findings)
+            reached.extend(_plan_one(Path(ref.path), policy_for, seen, files, findings))
+    return reached
 
 
 def _result(

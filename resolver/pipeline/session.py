@@ -19,6 +19,7 @@ from resolver.index.settings import IndexSettings, resolve_settings
 from resolver.pipeline.inputs import requirements_model
 
 if TYPE_CHECKING:
+    from resolver.docker.indexes import DockerIndexes
     from resolver.results import FileResult
 
 __all__ = ["IndexOptions", "index_settings", "open_cache", "open_client"]
@@ -46,21 +47,30 @@ class IndexOptions:
     torch_index: str | None = None  # the PyTorch wheel index base, for fixes that name where to install from
 
 
-def index_settings(options: IndexOptions, files: Sequence[FileResult]) -> tuple[IndexSettings, bool]:
-    """The indexes to ask (flags, the files' own options, pip's configuration) and whether pre-releases count."""
+def index_settings(
+    options: IndexOptions, files: Sequence[FileResult], dockers: Sequence[DockerIndexes] = ()
+) -> tuple[IndexSettings, bool]:
+    """The indexes to ask (flags, the files' own options, the Dockerfiles' ENV and RUN options, pip's
+    configuration) and whether pre-releases count. A Dockerfile's main index comes before a requirements
+    file's: its ENV and RUN options are what pip is given when it installs that file in the image."""
     from_files = index_options(
         [requirements_model(f.original.text, f.display) for f in files if f.kind == "requirements"]
     )
+    docker_main = next((d.index_url for d in dockers if d.index_url), None)
     settings = resolve_settings(
         cli_index_url=options.index_url,
         cli_extra_index_urls=options.extra_index_urls,
         cli_find_links=options.find_links,
-        file_index_url=from_files.index_url,
-        file_extra_index_urls=from_files.extra_index_urls,
-        file_find_links=_local_links(from_files.find_links, files),
+        file_index_url=docker_main or from_files.index_url,
+        file_extra_index_urls=(
+            *(u for d in dockers for u in d.extra_index_urls),
+            *((from_files.index_url,) if docker_main and from_files.index_url else ()),
+            *from_files.extra_index_urls,
+        ),
+        file_find_links=(*(u for d in dockers for u in d.find_links), *_local_links(from_files.find_links, files)),
         file_no_index=from_files.no_index,
     )
-    return settings, options.pre or from_files.pre
+    return settings, options.pre or from_files.pre or any(d.pre for d in dockers)
 
 
 def _local_links(links: tuple[str, ...], files: Sequence[FileResult]) -> tuple[str, ...]:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from resolver.core.model import Finding, Severity
 
 if TYPE_CHECKING:
-    from resolver.results import CheckOutcome
+    from resolver.results import CheckOutcome, CheckReport
 
 __all__ = ["render_markdown"]
 
@@ -22,25 +22,34 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\r", " ").replace("\n", "<br>")
 
 
-def render_markdown(findings: Iterable[Finding], check: CheckOutcome | None) -> str:
-    """A heading, the target, the requirements table and the findings table."""
+def _environment(check: CheckOutcome, heading: str | None) -> list[str]:
+    lines = [f"### {_cell(heading)}", ""] if heading else []
+    target = ", ".join(f"{k} {v}" for k, v in check.target.describe().items())
+    links = f" Find-links: {_cell(', '.join(check.find_links))}." if check.find_links else ""
+    lines += [f"Target: {_cell(target)}. Index: {_cell(', '.join(check.indexes) or 'none')}.{links}", ""]
+    if check.unreachable or check.integrity:
+        lines += [f"**Could not finish:** {_cell(check.unreachable or check.integrity or '')}", ""]
+    if check.verification is not None and check.verification.rows:
+        lines += ["| requirement | range | newest | lowest | findings |", "|---|---|---|---|---|"]
+        for row in check.verification.rows:
+            req = row.requirement
+            lines.append(
+                f"| `{_cell(req.path)}:{req.line}` {_cell(req.name)} | `{_cell(str(req.specifier) or '*')}` "
+                f"| {row.newest or '-'} | {row.lowest or '-'} | {_cell(row.verdict)} |"
+            )
+        lines.append("")
+    return lines
+
+
+def render_markdown(findings: Iterable[Finding], check: CheckReport | None) -> str:
+    """A heading, each environment's target and requirements table, and the findings table."""
     items = list(findings)
     errors = sum(f.severity is Severity.ERROR for f in items)
     lines = [f"## relax-pins: {'failed' if errors else 'passed'}", ""]
     if check is not None:
-        target = ", ".join(f"{k} {v}" for k, v in check.target.describe().items())
-        lines += [f"Target: {_cell(target)}. Index: {_cell(', '.join(check.indexes) or 'none')}.", ""]
-        if check.unreachable or check.integrity:
-            lines += [f"**Could not finish:** {_cell(check.unreachable or check.integrity or '')}", ""]
-        if check.verification is not None and check.verification.rows:
-            lines += ["| requirement | range | newest | lowest | findings |", "|---|---|---|---|---|"]
-            for row in check.verification.rows:
-                req = row.requirement
-                lines.append(
-                    f"| `{_cell(req.path)}:{req.line}` {_cell(req.name)} | `{_cell(str(req.specifier) or '*')}` "
-                    f"| {row.newest or '-'} | {row.lowest or '-'} | {_cell(row.verdict)} |"
-                )
-            lines.append("")
+        several = len(check.environments) > 1
+        for env in check.environments:
+            lines += _environment(env, ", ".join(env.files) if several else None)
     if items:
         lines += ["| severity | where | code | message | fix |", "|---|---|---|---|---|"]
         for f in items:

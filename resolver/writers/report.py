@@ -1,7 +1,8 @@
 """The report of a run, as text for people or JSON for machines (schema in docs/json.md).
 
-PURE: results in, a string out. JSON schema 1 is stable: keys are only ever added. Verification adds
-``requirements`` (one row per direct requirement) and ``resolution`` (target, indexes, highest, lowest).
+PURE: results in, a string out. JSON schema 2 is stable: keys are only ever added. Verification adds
+``environments``: one per place the files install into, each with its files, target, indexes,
+``requirements`` (one row per direct requirement) and ``resolution`` (highest, lowest, sources).
 """
 
 from __future__ import annotations
@@ -15,12 +16,12 @@ from resolver.core.model import Finding, Severity
 
 if TYPE_CHECKING:
     from resolver.resolve.model import Resolution
-    from resolver.results import CheckOutcome, RelaxResult
+    from resolver.results import CheckOutcome, CheckReport, RelaxResult
 
 __all__ = ["SCHEMA_VERSION", "finding_dict", "render_diff", "render_findings", "render_json", "render_text"]
 
-#: Version of the JSON report; bumped only for an incompatible change.
-SCHEMA_VERSION = 1
+#: Version of the JSON report; bumped only for an incompatible change (2: results per environment).
+SCHEMA_VERSION = 2
 
 
 def finding_dict(f: Finding) -> dict[str, object]:
@@ -45,8 +46,41 @@ def _sources(resolution: Resolution | None) -> dict[str, str | None] | None:
     return None if resolution is None else {p.name: p.index_url for p in resolution.pins}
 
 
+def _environment_json(check: CheckOutcome) -> dict[str, object]:
+    verification = check.verification
+    doc: dict[str, object] = {
+        "files": list(check.files),
+        "target": {**check.target.describe(), "python_source": check.python_source},
+        "indexes": list(check.indexes),
+        "find_links": list(check.find_links),
+        "requirements": [
+            {
+                "path": row.requirement.path,
+                "line": row.requirement.line,
+                "package": row.requirement.name,
+                "range": str(row.requirement.specifier),
+                "newest": str(row.newest) if row.newest else None,
+                "lowest": str(row.lowest) if row.lowest else None,
+                "findings": list(row.codes),
+                "applies": row.applies,
+            }
+            for row in (verification.rows if verification else ())
+        ],
+        "resolution": {
+            "highest": _versions(verification.highest if verification else None),
+            "lowest": _versions(verification.lowest if verification else None),
+            "sources": _sources(verification.highest if verification else None),
+        },
+        "findings": [finding_dict(f) for f in check.findings],
+        "error": check.unreachable or check.integrity,
+    }
+    if check.stats:
+        doc["index"] = dict(check.stats)
+    return doc
+
+
 def render_json(
-    result: RelaxResult, *, ok: bool, findings: Iterable[Finding] = (), check: CheckOutcome | None = None
+    result: RelaxResult, *, ok: bool, findings: Iterable[Finding] = (), check: CheckReport | None = None
 ) -> str:
     """The whole run as one JSON object (``ok`` is whether the command exits 0)."""
     doc: dict[str, object] = {
@@ -65,31 +99,7 @@ def render_json(
         "findings": [finding_dict(f) for f in findings],
     }
     if check is not None:
-        verification = check.verification
-        doc["requirements"] = [
-            {
-                "path": row.requirement.path,
-                "line": row.requirement.line,
-                "package": row.requirement.name,
-                "range": str(row.requirement.specifier),
-                "newest": str(row.newest) if row.newest else None,
-                "lowest": str(row.lowest) if row.lowest else None,
-                "findings": list(row.codes),
-                "applies": row.applies,
-            }
-            for row in (verification.rows if verification else ())
-        ]
-        doc["resolution"] = {
-            "target": {**check.target.describe(), "python_source": check.python_source},
-            "indexes": list(check.indexes),
-            "highest": _versions(verification.highest if verification else None),
-            "lowest": _versions(verification.lowest if verification else None),
-            "sources": _sources(verification.highest if verification else None),
-        }
-        if check.stats:
-            doc["index"] = dict(check.stats)
-        if check.unreachable or check.integrity:
-            doc["error"] = check.unreachable or check.integrity
+        doc["environments"] = [_environment_json(env) for env in check.environments]
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
@@ -135,49 +145,63 @@ def _table(check: CheckOutcome) -> list[str]:
     return ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in (head, *rows)]
 
 
+def _environment_text(check: CheckOutcome) -> list[str]:
+    """An environment's target line, its assumption note, its table and where each version comes from."""
+    target = ", ".join(f"{k} {v}" for k, v in check.target.describe().items())
+    links = f"; find-links: {', '.join(check.find_links)}" if check.find_links else ""
+    lines = [f"target: {target}; index: {', '.join(check.indexes) or 'none'}{links}"]
+    if check.python_assumed:
+        python = check.target.describe()["python"]
+        lines.append(f"note: Python {python} is {check.python_source}")
+    lines.extend(_table(check))
+    if len(check.indexes) > 1 and check.verification is not None and check.verification.highest is not None:
+        lines.append("where each version comes from:")
+        lines.extend(f"  {p.name} {p.version}: {p.index_url or 'unknown'}" for p in check.verification.highest.pins)
+    return lines
+
+
 def render_text(
     result: RelaxResult,
     *,
     wrote: bool,
     quiet: bool,
     findings: Iterable[Finding] | None = None,
-    check: CheckOutcome | None = None,
+    check: CheckReport | None = None,
     color: bool = False,
 ) -> str:
-    """Changes as ``path:line: before -> after``, the verification table, findings, and a summary."""
+    """Changes as ``path:line: before -> after``, each environment's table, findings, and a summary. With
+    more than one environment, each table is headed by the files that install into it."""
     all_findings = list(result.findings if findings is None else findings)
     lines: list[str] = []
+    several = check is not None and len(check.environments) > 1
     if not quiet:
         if check is not None:
-            target = ", ".join(f"{k} {v}" for k, v in check.target.describe().items())
-            lines.append(f"target: {target}; index: {', '.join(check.indexes) or 'none'}")
-            if check.python_assumed:
-                python = check.target.describe()["python"]
-                lines.append(f"note: Python {python} is {check.python_source}")
-            lines.extend(_table(check))
-            if len(check.indexes) > 1 and check.verification is not None and check.verification.highest is not None:
-                lines.append("where each version comes from:")
-                lines.extend(
-                    f"  {p.name} {p.version}: {p.index_url or 'unknown'}" for p in check.verification.highest.pins
-                )
+            for n, env in enumerate(check.environments, 1):
+                if several:
+                    lines.append(f"environment {n} of {len(check.environments)}: {', '.join(env.files)}")
+                lines.extend(_environment_text(env))
         else:
             for f in result.files:
                 lines.extend(f"{c.path}:{c.line}: {c.before} -> {c.after}" for c in f.changes)
     lines.extend(render_findings(all_findings, quiet=quiet, color=color))
-    if check is not None and (check.unreachable or check.integrity):
-        lines.append(f"relax-pins: error: {check.unreachable or check.integrity}")
+    if check is not None and check.stopped:
+        for env in check.environments:
+            if env.stopped:
+                where = f" ({', '.join(env.files)})" if several else ""
+                lines.append(f"relax-pins: error{where}: {env.unreachable or env.integrity}")
         lines.append("no files changed")
     if not quiet:
         lines.append(_summary(result, all_findings, wrote=wrote, check=check))
     return "\n".join(lines) + ("\n" if lines else "")
 
 
-def _summary(result: RelaxResult, findings: list[Finding], *, wrote: bool, check: CheckOutcome | None) -> str:
+def _summary(result: RelaxResult, findings: list[Finding], *, wrote: bool, check: CheckReport | None) -> str:
     errors = sum(f.severity is Severity.ERROR for f in findings)
     warnings = sum(f.severity is Severity.WARNING for f in findings)
     tail = f"; {errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}"
-    if check is not None and check.verification is not None and not wrote and not result.changed_files:
-        n = len(check.verification.rows)
+    verified = [env.verification for env in check.environments if env.verification] if check else []
+    if verified and not wrote and not result.changed_files:
+        n = sum(len(v.rows) for v in verified)
         return f"checked {n} requirement{'s' * (n != 1)}{tail}"
     pins = sum(len(f.changes) for f in result.files)
     files = len(result.changed_files)

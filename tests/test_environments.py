@@ -1,0 +1,193 @@
+"""One check, several environments: each input with the files it installs is checked against its own target
+and its own indexes, and an index that cannot be reached stops only its own environment."""
+
+from __future__ import annotations
+
+import socket
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.indexserver.server import IndexServer
+from tests.indexserver.wheels import WheelCache
+from tests.installers import pip_installs
+from tests.scenario import Rel, publish
+from tests.test_check import check_json, index_server, index_url, ml, run
+
+__all__ = ["index_server", "ml"]
+
+
+def _closed_port_url() -> str:
+    """A loopback URL nothing listens on: connections are refused at once."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}/simple/"
+
+
+def _no_target(ml: list[str]) -> list[str]:
+    """The ml options without --python/--platform: each environment's target comes from its own inputs."""
+    return ml[: ml.index("--python")]
+
+
+def test_a_requirements_file_and_a_dockerfile_are_checked_against_their_own_targets(
+    ml: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    Path("a").mkdir()
+    Path("b").mkdir()
+    Path("a/requirements.txt").write_text("lib>=1.5\n")
+    Path("b/Dockerfile").write_text("FROM python:3.12-slim\nRUN pip install app==1.1.0\n")
+    code, doc = check_json(["a/requirements.txt", "b/Dockerfile", *_no_target(ml)], capsys)
+    assert code == 0, doc
+    first, second = doc["environments"]
+    assert first["files"] == ["a/requirements.txt"]
+    assert first["target"]["python"] == f"{sys.version_info[0]}.{sys.version_info[1]}"
+    assert first["target"]["python_source"].startswith("assumed:")
+    assert [r["package"] for r in first["requirements"]] == ["lib"]
+    assert second["files"] == ["b/Dockerfile"]
+    assert second["target"]["python"] == "3.12"
+    assert "python:3.12-slim" in second["target"]["python_source"]
+    assert [r["package"] for r in second["requirements"]] == ["app"]
+    assert second["resolution"]["highest"] == {"app": "1.1.0", "lib": "1.9.0"}
+    code, out, _ = run(["check", "a/requirements.txt", "b/Dockerfile", *_no_target(ml)], capsys)
+    assert "environment 1 of 2: a/requirements.txt\n" in out
+    assert "environment 2 of 2: b/Dockerfile\n" in out
+    assert out.count("target: python 3.12") == 1
+
+
+def test_a_file_the_dockerfile_installs_is_checked_in_the_image(
+    ml: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    Path("requirements.txt").write_text("lib>=1.5\n")
+    Path("Dockerfile").write_text(
+        "FROM python:3.12-slim\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\n"
+    )
+    code, doc = check_json(["requirements.txt", "Dockerfile", *_no_target(ml)], capsys)
+    assert code == 0, doc
+    (env,) = doc["environments"]
+    assert sorted(env["files"]) == ["Dockerfile", "requirements.txt"]
+    assert env["target"]["python"] == "3.12"
+
+
+def test_an_unreachable_index_stops_only_its_own_environment(ml: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    """The Dockerfile's extra index refuses connections: its environment is unchecked (exit 3), while the
+    other file's typo is still looked up on its own index and named with the close name."""
+    Path("a").mkdir()
+    Path("b").mkdir()
+    Path("a/requirements.txt").write_text("tokenizers>=0.15\ntokenziers>=0.15\n")
+    dead = _closed_port_url()
+    Path("b/Dockerfile").write_text(f"FROM python:3.11-slim\nRUN pip install --extra-index-url {dead} app==1.1.0\n")
+    args = ["a/requirements.txt", "b/Dockerfile", *ml, "--retries", "0"]
+    code, doc = check_json(args, capsys)
+    assert code == 3
+    first, second = doc["environments"]
+    assert first["error"] is None
+    (typo,) = [f for f in first["findings"] if f["code"] == "not-found"]
+    assert typo["package"] == "tokenziers" and "a misspelling of tokenizers" in typo["fix"]
+    assert second["error"] is not None and "127.0.0.1" in second["error"]
+    assert second["indexes"] == [index_url(ml), dead]
+    assert second["requirements"] == [] and second["resolution"]["highest"] is None
+    assert not [f for f in doc["findings"] if f["code"] == "empty-range"]
+    code, out, _ = run(["check", *args], capsys)
+    assert code == 3
+    assert "relax-pins: error (b/Dockerfile): " in out
+    assert out.count("relax-pins: error") == 1
+
+
+def _links_server(wheel_cache: WheelCache) -> IndexServer:
+    """A second loopback server whose torch page, served as HTML, is a find-links page with a CUDA build."""
+    links = IndexServer().start()
+    publish(links, wheel_cache, {"torch": [Rel("1.10.1+cu113", ["numpy"])]})
+    links.html_only()
+    return links
+
+
+def test_a_dockerfile_find_links_page_is_asked_as_pip_asks_it(
+    ml: list[str], index_server: IndexServer, wheel_cache: WheelCache, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """pip (asserted below) installs torch 1.10.1+cu113 from the find-links page the RUN line names; so does the
+    check, which says where it came from, instead of looking for it on the main index alone."""
+    links = _links_server(wheel_cache)
+    try:
+        page = f"{links.url}torch/"
+        Path("Dockerfile").write_text(f"FROM python:3.11-slim\nRUN pip install torch==1.10.1+cu113 -f {page}\n")
+        code, doc = check_json(["Dockerfile", *ml], capsys)
+        assert code != 3, doc
+        (env,) = doc["environments"]
+        assert env["find_links"] == [page]
+        assert env["resolution"]["highest"]["torch"] == "1.10.1+cu113"
+        assert env["resolution"]["sources"]["torch"] == page
+        assert not [f for f in doc["findings"] if f["code"] in {"empty-range", "not-found"}]
+        Path("requirements.txt").write_text("torch==1.10.1+cu113\n")
+        assert (pip_installs(index_server.url, "-f", page) or {}).get("torch") == "1.10.1+cu113"
+    finally:
+        links.stop()
+
+
+@pytest.mark.parametrize("kind", ["dockerfile", "requirements"])
+def test_an_index_the_file_names_that_cannot_be_reached_is_exit_3_not_empty_range(
+    ml: list[str], kind: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dead = _closed_port_url()
+    if kind == "dockerfile":
+        Path("Dockerfile").write_text(f"FROM python:3.11-slim\nRUN pip install torch==2.4.0+cu124 -f {dead}torch/\n")
+        name = "Dockerfile"
+    else:
+        Path("requirements.txt").write_text(f"--extra-index-url {dead}\ntorch==2.4.0+cu124\n")
+        name = "requirements.txt"
+    code, doc = check_json([name, *ml, "--retries", "0"], capsys)
+    assert code == 3
+    (env,) = doc["environments"]
+    assert env["error"] is not None and "127.0.0.1" in env["error"]
+    assert not [f for f in doc["findings"] if f["code"] in {"empty-range", "not-found"}]
+
+
+@pytest.mark.parametrize(
+    ("copy", "install"),
+    [
+        ("COPY requirements.txt .", "-r requirements.txt"),
+        ("COPY requirements.txt /training", "-r /training/requirements.txt"),  # a folder the image has
+        ("COPY requirements.txt /training/", "-r /training/requirements.txt"),
+        ("WORKDIR /app\nCOPY . .", "-r requirements.txt"),
+    ],
+)
+def test_a_dockerfile_in_a_subfolder_reads_the_files_it_copies_in(
+    ml: list[str], copy: str, install: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Run from the repository root, as CI does: the -r file sits beside the Dockerfile, not in the working
+    folder. It used to say "checked 0 requirements" and exit 0."""
+    Path("svc").mkdir()
+    Path("svc/requirements.txt").write_text("lib>=1.5\nnot-there-at-all>=1\n")
+    Path("svc/Dockerfile").write_text(f"FROM python:3.11-slim\n{copy}\nRUN pip install {install}\n")
+    code, doc = check_json(["svc/Dockerfile", *ml], capsys)
+    assert code == 1
+    (env,) = doc["environments"]
+    assert env["files"] == ["svc/Dockerfile", "svc/requirements.txt"]
+    assert [(r["path"], r["package"]) for r in env["requirements"]] == [
+        ("svc/requirements.txt", "lib"),
+        ("svc/requirements.txt", "not-there-at-all"),
+    ]
+    assert [(f["code"], f["path"], f["line"]) for f in doc["findings"]] == [("not-found", "svc/requirements.txt", 2)]
+
+
+def test_dockerfile_option_names_the_image_the_other_inputs_install_into(
+    ml: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--dockerfile`` reads a file of any name as a Dockerfile, and its image is the target of the inputs no
+    Dockerfile installs; a Dockerfile given as a path stays an environment of its own."""
+    Path("docker").mkdir()
+    Path("requirements.txt").write_text("lib>=1.5\n")
+    Path("docker/train.docker").write_text("FROM python:3.12-slim\nRUN pip install app==1.1.0\n")
+    Path("Dockerfile").write_text("FROM python:3.10-slim\nRUN pip install lib==1.9.0\n")
+    args = ["requirements.txt", "Dockerfile", "--dockerfile", "docker/train.docker", *_no_target(ml)]
+    code, doc = check_json(args, capsys)
+    assert code == 0, doc
+    assert [(e["files"], e["target"]["python"]) for e in doc["environments"]] == [
+        (["requirements.txt", "docker/train.docker"], "3.12"),
+        (["Dockerfile"], "3.10"),
+    ]
+    code, out, _ = run(["check", "--dockerfile", "docker/train.docker", *_no_target(ml)], capsys)
+    assert code == 0 and "docker/train.docker:2 app" in out
+    code, _, err = run(["check", *_no_target(ml)], capsys)
+    assert code == 2 and "give at least one file" in err
