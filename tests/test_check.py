@@ -476,3 +476,30 @@ def test_a_python_nothing_names_is_said_to_be_assumed(ml: list[str], capsys: pyt
     assert doc["environments"][0]["target"]["python_source"] == "--python"
     code, out, _ = run(["check", "requirements.txt", *ml], capsys)
     assert "is assumed" not in out
+
+
+def test_a_constraint_in_a_conflict_is_named_and_each_fix_offered_resolves(
+    ml: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``-c constraints.txt`` with ``numpy<2`` against ``numpy>=2.0.0,<2.3``: pip finds no solution (asserted),
+    and the finding says which constraint line takes part. Each of the two fixes, applied, makes pip install
+    and the check pass: the direct line moved under the constraint, or the constraint widened."""
+    Path("constraints.txt").write_text("numpy<2\n")
+    Path("requirements.txt").write_text("-c constraints.txt\nnumpy>=2.0.0,<2.3\n")
+    assert pip_installs(index_url(ml)) is None
+    code, doc = check_json(["requirements.txt", *ml], capsys)
+    assert code == 1
+    (finding,) = [f for f in doc["findings"] if f["code"] == "unresolvable"]
+    assert (finding["path"], finding["line"]) == ("requirements.txt", 2)
+    assert "constraints.txt:1 constrains numpy to <2" in finding["message"]
+    assert finding["fix"] == (
+        "change requirements.txt:2 to numpy>=1.26.4,<1.27.0; or change constraints.txt:1 to numpy<2.3,>=2.0.0 "
+        "(or drop it)"
+    )
+    Path("requirements.txt").write_text("-c constraints.txt\nnumpy>=1.26.4,<1.27.0\n")
+    assert pip_installs(index_url(ml)) == {"numpy": "1.26.4"}
+    assert check_json(["requirements.txt", *ml], capsys)[0] == 0
+    Path("requirements.txt").write_text("-c constraints.txt\nnumpy>=2.0.0,<2.3\n")
+    Path("constraints.txt").write_text("numpy<2.3,>=2.0.0\n")
+    assert pip_installs(index_url(ml)) == {"numpy": "2.2.6"}
+    assert check_json(["requirements.txt", *ml], capsys)[0] == 0

@@ -18,7 +18,7 @@ installed on the target (``prerelease``, info, says so).
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
 from typing import TYPE_CHECKING
@@ -318,6 +318,7 @@ def verify(
     codes: dict[int, list[str]] = {}
     resolvable: list[tuple[int, Direct]] = []
     constraints: dict[str, SpecifierSet] = {}
+    constraint_lines: dict[str, list[Direct]] = {}
     provided = frozenset(d.name for d in requirements if d.url is not None)
     env = dict(target.markers)
     source.prefetch(d.name for d in requirements if d.url is None and d.unchecked is None)
@@ -342,6 +343,7 @@ def verify(
         if direct.url is None and direct.unchecked is None and not any(f.severity is Severity.ERROR for f in mine):
             if direct.constraint:
                 constraints[direct.name] = constraints.get(direct.name, SpecifierSet()) & direct.specifier
+                constraint_lines.setdefault(direct.name, []).append(direct)
             else:
                 resolvable.append((index, direct))
         findings.extend(mine)
@@ -362,7 +364,12 @@ def verify(
     newest = run(reqs, mode=Mode.HIGHEST)
     lowest_outcome: Outcome | None = None
     if newest.conflict is not None:
-        record(_conflict_finding(newest.conflict, resolvable))
+        finding = _conflict_finding(newest.conflict, resolvable)
+        if not newest.conflict.gave_up:
+            finding = _constrained(
+                finding, newest.conflict, resolvable, reqs, constraint_lines, constraints, source, run
+            )
+        record(finding)
     else:
         # uv's --resolution lowest-direct: each line with a lower bound oldest first, everything else newest.
         floors = frozenset(r.identifier for r in reqs if _has_lower_bound(r.specifier))
@@ -456,6 +463,57 @@ def _unreached_floors(
             )
         )
     return findings
+
+
+def _constrained(
+    finding: Finding,
+    conflict: Conflict,
+    resolvable: Sequence[tuple[int, Direct]],
+    reqs: Sequence[Req],
+    lines: Mapping[str, Sequence[Direct]],
+    constraints: Mapping[str, SpecifierSet],
+    source: CandidateSource,
+    run: Callable[..., Outcome],
+) -> Finding:
+    """A conflict that a ``-c`` constraint takes part in names the constraint's lines, and its fix is the
+    change that resolves the set: the direct line moved inside the constraint, or the constraint widened to
+    the direct line's range. Each is applied and the set resolved again; only what resolves is offered."""
+    named = [c.requirement.name for c in conflict.causes] or [r.name for r in conflict.direct]
+    involved = [name for name in dict.fromkeys(named) if name in lines]
+    if not involved:
+        return finding
+    said = "; ".join(
+        f"{d.path}:{d.line} constrains {name} to {d.specifier or '(any version)'}"
+        for name in involved
+        for d in lines[name]
+    )
+    fixes: list[str] = []
+    for name in involved:
+        spots = [(k, d) for k, (_, d) in enumerate(resolvable) if d.name == name]
+        for k, direct in spots:
+            inside = next(iter(source.candidates(name, constraints[name], pinned=False)), None)
+            if inside is not None:
+                rng = _minor_range(inside.version)
+                moved = list(reqs)
+                old = reqs[k]
+                moved[k] = Req(name=old.name, specifier=SpecifierSet(rng), extras=old.extras, origin=old.origin)
+                if run(moved, mode=Mode.HIGHEST).resolution is not None:
+                    fixes.append(f"change {direct.path}:{direct.line} to {name}{rng}")
+            widened = {**constraints, name: direct.specifier}
+            if run(reqs, mode=Mode.HIGHEST, constraints=widened).resolution is not None:
+                where = ", ".join(f"{c.path}:{c.line}" for c in lines[name])
+                fixes.append(f"change {where} to {name}{direct.specifier} (or drop it)")
+    return replace(
+        finding,
+        message=f"{finding.message} (within the constraints: {said})",
+        fix="; or ".join(dict.fromkeys(fixes)) or finding.fix,
+    )
+
+
+def _minor_range(version: Version) -> str:
+    """``>=1.26.4,<1.27.0``: the range a relax run would write around ``version``."""
+    release = (*version.release, 0)
+    return f">={version.base_version},<{release[0]}.{release[1] + 1}.0"
 
 
 def _conflict_finding(conflict: Conflict, resolvable: Sequence[tuple[int, Direct]]) -> Finding:
