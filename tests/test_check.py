@@ -14,7 +14,7 @@ from tests.indexserver import fixtures
 from tests.indexserver.server import IndexServer
 from tests.indexserver.wheels import WheelCache
 from tests.installers import pip_installs, uv_compiles
-from tests.scenario import ML, publish
+from tests.scenario import ML, Rel, publish
 
 index_server = fixtures.index_server
 TARGET = ["--python", "3.11", "--platform", "manylinux_2_28_x86_64"]
@@ -503,3 +503,45 @@ def test_a_constraint_in_a_conflict_is_named_and_each_fix_offered_resolves(
     Path("constraints.txt").write_text("numpy<2.3,>=2.0.0\n")
     assert pip_installs(index_url(ml)) == {"numpy": "2.2.6"}
     assert check_json(["requirements.txt", *ml], capsys)[0] == 0
+
+
+def test_a_torch_companion_conflict_has_one_fix_on_the_companion_line(
+    ml: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """torch==2.7.1 with torchvision==0.15.2 (which needs torch 2.0.1): pip finds no solution (asserted). The
+    unresolvable finding and the torch-family-mismatch finding give the same fix, on the torchvision line (the
+    torch pin stays), and with it applied pip installs and the check passes."""
+    Path("requirements.txt").write_text("torch==2.7.1\ntorchvision==0.15.2\n")
+    assert pip_installs(index_url(ml)) is None
+    code, doc = check_json(["requirements.txt", *ml], capsys)
+    assert code == 1
+    found = {f["code"]: f for f in doc["findings"] if f["severity"] == "error"}
+    assert set(found) == {"unresolvable", "torch-family-mismatch"}
+    assert found["unresolvable"]["fix"] == "change requirements.txt:2 to torchvision==0.22.1 (torch-family-mismatch)"
+    assert (
+        found["torch-family-mismatch"]["line"] == 2 and "torchvision==0.22.1" in found["torch-family-mismatch"]["fix"]
+    )
+    Path("requirements.txt").write_text("torch==2.7.1\ntorchvision==0.22.1\n")
+    assert (pip_installs(index_url(ml)) or {}).get("torchvision") == "0.22.1"
+    assert check_json(["requirements.txt", *ml], capsys)[0] == 0
+
+
+def test_an_engine_fix_that_does_not_resolve_the_set_is_not_offered(
+    ml: list[str], index_server: IndexServer, wheel_cache: WheelCache, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """lib-a 2.0 needs base==2.0, which needs numpy>=3 (no such numpy); the engine's first idea, moving the
+    base line to base>=2.0,<2.1, does not resolve the set either, so the finding offers no fix."""
+    publish(
+        index_server,
+        wheel_cache,
+        {"lib-a": [Rel("2.0", ["base==2.0"])], "base": [Rel("1.0"), Rel("2.0", ["numpy>=3"])]},
+    )
+    Path("requirements.txt").write_text("lib-a==2.0\nbase==1.0\n")
+    assert pip_installs(index_url(ml)) is None
+    code, doc = check_json(["requirements.txt", *ml], capsys)
+    assert code == 1
+    (finding,) = [f for f in doc["findings"] if f["code"] == "unresolvable"]
+    assert "lib-a 2.0 requires base==2.0" in finding["message"]
+    assert finding["fix"] is None
+    Path("requirements.txt").write_text("lib-a==2.0\nbase>=2.0,<2.1\n")
+    assert pip_installs(index_url(ml)) is None  # the fix the engine would have offered: pip still fails

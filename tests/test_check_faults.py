@@ -39,7 +39,7 @@ def test_dependency_confusion_is_predicted_as_pip_does_it_and_named(
         (shadow,) = [f for f in doc["findings"] if f["code"] == "index-shadowing"]
         assert shadow["severity"] == "warning" and shadow["line"] == 1
         assert index_server.url in shadow["message"] and attacker.url in shadow["message"]
-        assert f"here 99.0.0 from {attacker.url}" in shadow["message"]
+        assert f"internal-lib>=1.0 allows is 99.0.0, from {attacker.url}" in shadow["message"]
         assert pip_installs(index_server.url, "--extra-index-url", attacker.url) == {"internal-lib": "99.0.0"}
         code, doc = check_json([*args, "--first-index"], capsys)
         assert code == 0

@@ -192,3 +192,14 @@ def test_requirements_of_applies_markers_and_extras_and_records_nothing() -> Non
     extra = provider.requirements_of(req("transformers[torch]"), found, raw)
     assert [str(r) for r in extra] == ["transformers==4.37.2", "accelerate>=0.26"]
     assert provider.invalid == [] and provider.dynamic == set() and source.asked_dependencies == []
+
+
+def test_a_lower_bound_conflict_never_offers_a_floor_below_the_line_own() -> None:
+    """torch>=2.7.1 beside a torchvision that needs torch 2.6.0: "raise the lower bound to torch>=2.6.0" would
+    move the floor down, which clears nothing; no fix is offered for that line (the message still says why)."""
+    source = DictSource({"torch": {"2.6.0": [], "2.7.1": []}, "torchvision": {"0.21.0": ["torch==2.6.0"]}})
+    reqs = [req("torch>=2.7.1", line=1), req("torchvision==0.21.0", line=2)]
+    outcome = resolve(reqs, source=source, markers=MARKERS, mode=Mode.LOWEST)
+    assert outcome.conflict is not None
+    assert "torchvision 0.21.0 requires torch==2.6.0" in outcome.conflict.message
+    assert outcome.conflict.fix is None and outcome.conflict.edits == ()

@@ -18,7 +18,7 @@ or nothing at all (torchaudio 2.11.0, the companion of every torch from 2.11 on)
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -147,6 +147,7 @@ def family_findings(requirements: Sequence[Direct], *, matrix: Matrix) -> list[F
                 fix=f"use {fix}, which goes with torch {line.torch}",
             )
         )
+        out[-1] = replace(out[-1], data=(("replace", fix),))  # the line's fix as a requirement, to be re-checked
     return out
 
 

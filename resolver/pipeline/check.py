@@ -96,7 +96,13 @@ def _check_environment(
             source = IndexSource(finder=finder, client=client)
             merged = options.best_across_indexes and len(env.index.urls) + len(env.index.find_links) > 1
             verification = verify(
-                list(env.directs), finder=finder, source=source, target=target, allow_prereleases=pre, shadowing=merged
+                list(env.directs),
+                finder=finder,
+                source=source,
+                target=target,
+                allow_prereleases=pre,
+                shadowing=merged,
+                suggested=[f for f in env.findings if f.get("replace")],
             )
             finder.remember()
             stats = tuple((f.name, int(getattr(client.stats, f.name))) for f in fields(client.stats))

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from packaging.specifiers import SpecifierSet
+from packaging.version import Version
 from resolvelib import BaseReporter, ResolutionImpossible, ResolutionTooDeep, Resolver
 
 from resolver.resolve.model import Conflict, ConflictCause, Mode, Pin, Req, Resolution
@@ -150,7 +151,7 @@ def explain(causes: Sequence[ConflictCause], mode: Mode, source: CandidateSource
     for cause in causes:
         by_name[cause.requirement.name].append(cause)
     sentences: list[str] = []
-    fixes: list[str] = []
+    fixes: list[tuple[Req, str]] = []
     for name, group in by_name.items():
         direct = [c for c in group if c.parent is None]
         transitive = [c for c in group if c.parent is not None]
@@ -167,15 +168,18 @@ def explain(causes: Sequence[ConflictCause], mode: Mode, source: CandidateSource
         mode=mode,
         causes=tuple(causes),
         message=f"no solution {label}: " + "; ".join(dict.fromkeys(sentences)),
-        fix="; or ".join(dict.fromkeys(fixes)) or None,
+        fix="; or ".join(dict.fromkeys(text for _, text in fixes)) or None,
         direct=direct_reqs,
+        edits=tuple(dict.fromkeys(fixes)),
     )
 
 
 def _fix_for(
     direct: ConflictCause, transitive: Sequence[ConflictCause], source: CandidateSource, mode: Mode
-) -> list[str]:
-    """A range for the direct requirement that every transitive requirement accepts and the index has."""
+) -> list[tuple[Req, str]]:
+    """A range for the direct requirement that every transitive requirement accepts and the index has, as the
+    rewritten requirement and in words. At the lower bounds, only a floor above the line's own is offered:
+    lowering a floor would not clear a lower-bound conflict."""
     combined = SpecifierSet()
     for cause in transitive:
         combined &= cause.requirement.specifier
@@ -186,8 +190,20 @@ def _fix_for(
         return []
     where = req.origin
     if mode is Mode.LOWEST:
-        return [f"raise the lower bound at {where} to {req.identifier}>={next(reversed(found)).version}"]
+        oldest = next(reversed(found)).version
+        floors = [
+            Version(s.version) for s in req.specifier if s.operator in {">=", ">", "==", "~="} and "*" not in s.version
+        ]
+        if floors and oldest <= max(floors):
+            return []
+        spec = req.specifier & SpecifierSet(f">={oldest}")
+        return [(_with(req, spec), f"raise the lower bound at {where} to {req.identifier}>={oldest}")]
     best = newest.version
     release = (*best.release, 0)
     upper = f"{release[0]}.{release[1] + 1}.0"
-    return [f"change {where} to {req.identifier}>={best.base_version},<{upper}"]
+    spec = SpecifierSet(f">={best.base_version},<{upper}")
+    return [(_with(req, spec), f"change {where} to {req.identifier}>={best.base_version},<{upper}")]
+
+
+def _with(req: Req, specifier: SpecifierSet) -> Req:
+    return Req(name=req.name, specifier=specifier, extras=req.extras, origin=req.origin)

@@ -104,3 +104,4 @@ class Conflict:
     fix: str | None = None
     direct: tuple[Req, ...] = ()  # the direct requirements the conflict involves, for placing the finding
     gave_up: bool = False  # the search ran out of rounds: no proof that no solution exists
+    edits: tuple[tuple[Req, str], ...] = ()  # each fix as (the direct requirement rewritten, the fix in words)

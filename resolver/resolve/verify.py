@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 from functools import partial
 from typing import TYPE_CHECKING
 
+from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 from packaging.version import Version
@@ -279,9 +280,10 @@ def _shadowing(direct: Direct, finder: Finder, pre: bool) -> list[Finding]:
         direct.finding(
             "index-shadowing",
             Severity.WARNING,
-            f"{direct.name} in {direct.text} is served by {len(where)} indexes ({', '.join(where)}): pip merges them "
-            f"and installs the best version from any, here {best.version} from {best.index_url}; check that each "
-            f"index is one you trust for {direct.name}, or install it with --index-url naming one",
+            f"{direct.name} is served by {len(where)} indexes ({', '.join(where)}): pip merges them and installs "
+            f"the best version from any (the newest that {direct.text} allows is {best.version}, from "
+            f"{best.index_url}); check that each index is one you trust for {direct.name}, or install it with "
+            "--index-url naming one",
         )
     ]
 
@@ -311,9 +313,12 @@ def verify(
     target: Target,
     allow_prereleases: bool = False,
     shadowing: bool = False,
+    suggested: Sequence[Finding] = (),
 ) -> Verification:
     """Check each requirement, then resolve the set at its newest and at its lower bounds. ``shadowing``: the
-    finder merges several indexes, so say where a project is served by more than one."""
+    finder merges several indexes, so say where a project is served by more than one. ``suggested``: findings
+    made without the index whose fix rewrites their line (``data`` ``replace``: the new requirement, such as a
+    torch companion the CUDA matrix names); a conflict they explain takes that fix when it resolves the set."""
     findings: list[Finding] = []
     codes: dict[int, list[str]] = {}
     resolvable: list[tuple[int, Direct]] = []
@@ -365,9 +370,16 @@ def verify(
     lowest_outcome: Outcome | None = None
     if newest.conflict is not None:
         finding = _conflict_finding(newest.conflict, resolvable)
-        if not newest.conflict.gave_up:
+        if not newest.conflict.gave_up:  # a search that gave up proved nothing: no fix to check
             finding = _constrained(
-                finding, newest.conflict, resolvable, reqs, constraint_lines, constraints, source, run
+                _verified(finding, newest.conflict, reqs, run, suggested),
+                newest.conflict,
+                resolvable,
+                reqs,
+                constraint_lines,
+                constraints,
+                source,
+                run,
             )
         record(finding)
     else:
@@ -381,17 +393,7 @@ def verify(
                 record(finding)
     highest = newest.resolution
     lowest = lowest_outcome.resolution if lowest_outcome is not None else None
-    for name in sorted(set(highest.dynamic if highest else ()) | set(lowest.dynamic if lowest else ())):
-        findings.append(
-            Finding(
-                code="dynamic-metadata",
-                severity=Severity.WARNING,
-                package=name,
-                message=f"the dependencies of {name} could not be read without building it (no wheel, and its "
-                "sdist declares them dynamic); they were not checked",
-                fix=f"use a release of {name} that publishes a wheel",
-            )
-        )
+    findings.extend(_dynamic(highest, lowest))
     applies = [d.marker is None or d.marker.evaluate({**env, "extra": ""}) for d in requirements]
     rows = tuple(
         Row(  # a line whose marker excludes the target installs nothing there: no version is its answer
@@ -406,6 +408,23 @@ def verify(
         for index, direct in enumerate(requirements)
     )
     return Verification(rows=rows, findings=tuple(findings), highest=highest, lowest=lowest)
+
+
+def _dynamic(highest: Resolution | None, lowest: Resolution | None) -> list[Finding]:
+    """``dynamic-metadata``: releases of either resolution whose dependencies could not be read."""
+    findings = []
+    for name in sorted(set(highest.dynamic if highest else ()) | set(lowest.dynamic if lowest else ())):
+        findings.append(
+            Finding(
+                code="dynamic-metadata",
+                severity=Severity.WARNING,
+                package=name,
+                message=f"the dependencies of {name} could not be read without building it (no wheel, and its "
+                "sdist declares them dynamic); they were not checked",
+                fix=f"use a release of {name} that publishes a wheel",
+            )
+        )
+    return findings
 
 
 def _req(direct: Direct) -> Req:
@@ -463,6 +482,58 @@ def _unreached_floors(
             )
         )
     return findings
+
+
+#: The search budget of re-checking one fix: a fix whose check runs out of it is not offered.
+FIX_PROOF_ROUNDS, FIX_PROOF_REJECTIONS = 200, 200
+
+
+def _suggested_edits(conflict: Conflict, reqs: Sequence[Req], suggested: Sequence[Finding]) -> list[tuple[Req, str]]:
+    """The suggested rewrites of lines this conflict involves, as edits of the set."""
+    named = {c.requirement.name for c in conflict.causes} | {r.name for r in conflict.direct}
+    parents = {c.parent.split(" ", 1)[0] for c in conflict.causes if c.parent}
+    edits = []
+    for finding in suggested:
+        text = finding.get("replace")
+        req = next((r for r in reqs if (r.origin.path, r.origin.line) == (finding.path, finding.line)), None)
+        if text is None or req is None or req.name not in named | parents:
+            continue
+        try:
+            new = Requirement(text)
+        except InvalidRequirement:
+            continue
+        edit = Req(name=req.name, specifier=new.specifier, extras=req.extras, origin=req.origin)
+        edits.append((edit, f"change {req.origin} to {text} ({finding.code})"))
+    return edits
+
+
+def _verified(
+    finding: Finding,
+    conflict: Conflict,
+    reqs: Sequence[Req],
+    run: Callable[..., Outcome],
+    suggested: Sequence[Finding] = (),
+) -> Finding:
+    """The conflict's fix that holds: each candidate is applied to the set (its line rewritten) and the set
+    resolved again at its newest; one after which the set still does not resolve, or whose check gives up, is
+    dropped. A suggested rewrite (a torch companion moved to torch's line) that holds is the one fix; else
+    every engine fix that holds is offered."""
+    kept = []
+    for edits in (_suggested_edits(conflict, reqs, suggested), conflict.edits):
+        kept = _holding(edits, reqs, run)
+        if kept:
+            break
+    return replace(finding, fix="; or ".join(kept) or None)
+
+
+def _holding(edits: Sequence[tuple[Req, str]], reqs: Sequence[Req], run: Callable[..., Outcome]) -> list[str]:
+    kept = []
+    for edit, text in edits:
+        applied = [edit if (r.origin, r.identifier) == (edit.origin, edit.identifier) else r for r in reqs]
+        tried = run(applied, mode=Mode.HIGHEST, max_rounds=FIX_PROOF_ROUNDS, max_rejections=FIX_PROOF_REJECTIONS)
+        if tried.resolution is not None:
+            kept.append(text)
+    return kept
 
 
 def _constrained(
