@@ -93,6 +93,7 @@ class CheckOutcome:
     indexes: tuple[str, ...]
     files: tuple[str, ...] = ()
     find_links: tuple[str, ...] = ()
+    name: str = ""  # for people: the files, or "pyproject.toml with extra gpu"
     findings: tuple[Finding, ...] = ()
     unreachable: str | None = None
     integrity: str | None = None
@@ -119,8 +120,9 @@ class CheckReport:
 
     @property
     def findings(self) -> tuple[Finding, ...]:
-        """Every environment's findings, in order."""
-        return tuple(f for env in self.environments for f in env.findings)
+        """Every environment's findings, in order, each once (a pyproject's main lines are checked again with
+        each optional set, and say the same)."""
+        return tuple(dict.fromkeys(f for env in self.environments for f in env.findings))
 
     @property
     def integrity(self) -> str | None:

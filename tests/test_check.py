@@ -100,7 +100,7 @@ def test_conflict_is_explained_with_file_and_line(ml: list[str], capsys: pytest.
         "torchvision 0.16.0 requires torch==2.1.0, but requirements.txt:2 asks for torch<2.1.0,>=2.0.1"
         in (finding["message"])
     )
-    assert finding["fix"] == "change requirements.txt:2 to torch>=2.1.0,<2.2.0"
+    assert finding["fix"] == "change requirements.txt:3 to torchvision>=0.15.1,<0.16.0 (torch-family-mismatch)"
     assert finding["line"] in (2, 3)
 
 

@@ -191,3 +191,50 @@ def test_dockerfile_option_names_the_image_the_other_inputs_install_into(
     assert code == 0 and "docker/train.docker:2 app" in out
     code, _, err = run(["check", *_no_target(ml)], capsys)
     assert code == 2 and "give at least one file" in err
+
+
+_PYPROJECT = """[project]
+name = "demo"
+version = "0.1"
+dependencies = ["lib>=1.5"]
+
+[project.optional-dependencies]
+cpu = ["numpy>=1.26,<2"]
+gpu = ["numpy>=2.0,<2.3"]
+
+[dependency-groups]
+dev = ["app>=1.0", "not-there-at-all>=1"]
+"""
+
+
+def test_each_optional_set_of_a_pyproject_is_checked_with_the_main_dependencies(
+    ml: list[str], index_server: IndexServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Extras and dependency groups used to be relaxed but never checked. Each is checked with the main
+    dependencies, as ``pip install .[gpu]`` installs them, and not with the other extras: cpu and gpu exclude
+    each other here, and each installs alone (pip, asserted for gpu)."""
+    Path("pyproject.toml").write_text(_PYPROJECT)
+    code, doc = check_json(["pyproject.toml", *ml], capsys)
+    assert code == 1
+    assert [e["name"] for e in doc["environments"]] == [
+        "pyproject.toml",
+        "pyproject.toml with extra cpu",
+        "pyproject.toml with extra gpu",
+        "pyproject.toml with group dev",
+    ]
+    main, cpu, gpu, dev = doc["environments"]
+    assert [r["package"] for r in dev["requirements"]] == ["app", "not-there-at-all"]
+    assert [r["package"] for r in main["requirements"]] == ["lib"]
+    assert [(r["package"], r["newest"]) for r in cpu["requirements"]] == [("numpy", "1.26.4")]
+    assert [(r["package"], r["newest"]) for r in gpu["requirements"]] == [("numpy", "2.2.6")]
+    assert gpu["resolution"]["highest"] == {"lib": "1.9.0", "numpy": "2.2.6"}
+    assert [(f["code"], f["line"]) for f in doc["findings"]] == [("not-found", 11)]
+    Path("requirements.txt").write_text("lib>=1.5\nnumpy>=2.0,<2.3\n")
+    assert pip_installs(index_server.url) == {"lib": "1.9.0", "numpy": "2.2.6"}
+    code, doc = check_json(["pyproject.toml", "--extra", "gpu", *ml], capsys)
+    assert code == 0
+    assert [e["name"] for e in doc["environments"]] == ["pyproject.toml", "pyproject.toml with extra gpu"]
+    code, doc = check_json(["pyproject.toml", "--no-extras", *ml], capsys)
+    assert code == 0 and len(doc["environments"]) == 1
+    code, _, err = run(["check", "pyproject.toml", "--extra", "tpu", *ml], capsys)
+    assert code == 2 and "no such extra or dependency group" in err and "extra cpu, extra gpu, group dev" in err

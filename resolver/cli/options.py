@@ -24,6 +24,7 @@ from resolver.pipeline.session import IndexOptions
 
 __all__ = [
     "BEST",
+    "EXTRAS",
     "INDEX",
     "INPUTS",
     "TARGET",
@@ -106,6 +107,18 @@ BestOpt = Annotated[
     ),
 ]
 
+ExtraOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--extra",
+        help="Check this extra or dependency group of a pyproject.toml with its main dependencies (repeatable; "
+        "default: each of them).",
+    ),
+]
+NoExtrasOpt = Annotated[
+    bool, typer.Option("--no-extras", help="Check only a pyproject.toml's main dependencies, no extra or group.")
+]
+
 # The groups a command takes with @shared(...), in the order --help lists them.
 INPUTS = (
     _option("paths", Paths, None),
@@ -133,6 +146,7 @@ TARGET = (
     _option("dockerfile", DockerfileOpt, None),
 )
 TORCH = (_option("torch_index_url", TorchIndexOpt, None),)
+EXTRAS = (_option("extra", ExtraOpt, None), _option("no_extras", NoExtrasOpt, False))
 BEST = (_option("best_across_indexes", BestOpt, True),)
 
 
@@ -174,6 +188,7 @@ def _common(values: dict[str, Any]) -> Common:
             cuda=values.get("cuda"),
             driver=values.get("driver"),
             torch_index=values.get("torch_index_url"),
+            extras=() if values.get("no_extras") else (tuple(values["extra"]) if values.get("extra") else None),
         ),
         quiet=values.get("quiet", False),
         torch_index_url=values.get("torch_index_url"),

@@ -4,10 +4,11 @@ PURE. What is verified from each kind of file:
 
 - requirements files: every REQUIREMENT and EDITABLE entry (editables and direct references are unchecked
   but their names count); entries of a file reached through ``-c`` constrain and never request;
-- pyproject.toml: ``[project].dependencies`` and Poetry's main ``dependencies`` (extras, dependency groups and
-  Poetry groups are optional sets; they are relaxed but not resolved together with the main set, since extras
-  such as ``cpu`` and ``cuda`` are often meant to exclude each other). A Poetry constraint that PEP 440 cannot
-  say (``||``) is unchecked.
+- pyproject.toml: ``[project].dependencies`` and Poetry's main ``dependencies``; each optional set (an extra of
+  ``[project.optional-dependencies]``, a ``[dependency-groups]`` group, a Poetry group or Poetry's
+  ``dev-dependencies``: :func:`optional_sets`) is read on its own (``table=``), to be resolved with the main
+  set but not with the other optional sets, since extras such as ``cpu`` and ``cuda`` are often meant to
+  exclude each other. A Poetry constraint that PEP 440 cannot say (``||``) is unchecked.
 """
 
 from __future__ import annotations
@@ -23,9 +24,47 @@ from resolver.core.poetry import to_pep440
 from resolver.core.pyproject import DependencyStyle, PyProject
 from resolver.core.reqfile import EntryKind, Requirement, RequirementsFile, parse_requirement
 
-__all__ = ["FileIndexOptions", "directs_from_pyproject", "directs_from_requirements", "index_options"]
+__all__ = [
+    "FileIndexOptions",
+    "OptionalSet",
+    "directs_from_pyproject",
+    "directs_from_requirements",
+    "index_options",
+    "optional_sets",
+]
 
 _MAIN_TABLES = ("project.dependencies", "tool.poetry.dependencies")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OptionalSet:
+    """An optional set of a pyproject.toml: ``kind`` is ``extra`` or ``group``, ``name`` as written,
+    ``table`` the table its dependencies are in (``project.optional-dependencies.gpu``)."""
+
+    kind: str
+    name: str
+    table: str
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.name}"
+
+
+def _optional_set(table: str) -> OptionalSet | None:
+    for prefix, kind in (("project.optional-dependencies.", "extra"), ("dependency-groups.", "group")):
+        if table.startswith(prefix):
+            return OptionalSet(kind=kind, name=table.removeprefix(prefix), table=table)
+    if table.startswith("tool.poetry.group.") and table.endswith(".dependencies"):
+        name = table.removeprefix("tool.poetry.group.").removesuffix(".dependencies")
+        return OptionalSet(kind="group", name=name, table=table)
+    if table == "tool.poetry.dev-dependencies":
+        return OptionalSet(kind="group", name="dev", table=table)
+    return None
+
+
+def optional_sets(project: PyProject) -> list[OptionalSet]:
+    """The optional sets that hold at least one dependency, in file order."""
+    found = (_optional_set(dep.table) for dep in project.dependencies)
+    return list(dict.fromkeys(s for s in found if s is not None))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -123,11 +162,11 @@ def directs_from_requirements(model: RequirementsFile, *, path: str, constraint:
     return out
 
 
-def directs_from_pyproject(project: PyProject, *, path: str) -> list[Direct]:
-    """The main dependencies of a pyproject.toml (see the module docstring)."""
+def directs_from_pyproject(project: PyProject, *, path: str, table: str | None = None) -> list[Direct]:
+    """The main dependencies of a pyproject.toml, or those of one optional set's ``table`` (module docstring)."""
     out: list[Direct] = []
     for dep in project.dependencies:
-        if dep.table not in _MAIN_TABLES:
+        if dep.table not in ((table,) if table is not None else _MAIN_TABLES):
             continue
         if dep.style is DependencyStyle.PEP508:
             req = parse_requirement(dep.text, path=path, line=dep.line, col_offset=dep.col)

@@ -83,6 +83,7 @@ def _check_environment(
         indexes=indexes,
         files=tuple(f.display for f in env.files),
         find_links=env.find_links,
+        name=env.name,
         findings=env.findings,
         python_source=env.python_source,
     )
@@ -105,6 +106,9 @@ def _check_environment(
                 suggested=[f for f in env.findings if f.get("replace")],
             )
             finder.remember()
+            if env.focus is not None:  # an optional set's environment: its own lines' rows
+                rows = tuple(r for r in verification.rows if (r.requirement.path, r.requirement.line) in env.focus)
+                verification = replace(verification, rows=rows)
             stats = tuple((f.name, int(getattr(client.stats, f.name))) for f in fields(client.stats))
     except IndexUnreachableError as exc:
         return replace(stopped, unreachable=str(exc))

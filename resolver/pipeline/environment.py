@@ -19,7 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from resolver.core.directs import directs_from_pyproject, directs_from_requirements
+from packaging.utils import canonicalize_name
+
+from resolver.core.directs import OptionalSet, directs_from_pyproject, directs_from_requirements, optional_sets
 from resolver.core.model import Direct, Finding
 from resolver.core.reqfile import EntryKind
 from resolver.core.target import Target, make_target
@@ -27,6 +29,7 @@ from resolver.cuda.check import cuda_findings
 from resolver.cuda.hardware import detect_driver
 from resolver.cuda.matrix import load_matrix
 from resolver.cuda.target import target_from_options
+from resolver.errors import InputError
 from resolver.index.settings import IndexSettings, redact
 from resolver.pipeline.inputs import dockerfile_target, pyproject_model, requirements_model
 from resolver.pipeline.session import IndexOptions, index_settings
@@ -57,6 +60,8 @@ class Environment:
     directs: tuple[Direct, ...]
     findings: tuple[Finding, ...] = ()
     python_source: str = "--python"  # where the target's Python came from (results.ASSUMED_PYTHON: nowhere)
+    name: str = ""  # for people: the files, or "pyproject.toml with extra gpu"
+    focus: frozenset[tuple[str, int]] | None = None  # the lines this environment reports rows for (None: all)
 
     @property
     def indexes(self) -> tuple[str, ...]:
@@ -70,13 +75,43 @@ class Environment:
 
 
 def environments(result: RelaxResult, options: IndexOptions, *, relaxed: bool) -> tuple[Environment, ...]:
-    """The environments of a check: one per input and the files it installs (:func:`groups`).
+    """The environments of a check: one per input and the files it installs (:func:`groups`), and one more per
+    optional set of a pyproject.toml among them (its main dependencies with that extra or group, as
+    ``pip install .[gpu]`` installs them; ``options.extras`` picks which: all by default).
 
     Each has its own target (the options' Python and platform, else its Dockerfile image's), its own
     indexes (the options, its files' own options, its Dockerfile's RUN options) and its own findings (the
     Dockerfile's and the CUDA matrix's, :func:`target_facts`).
     """
-    return tuple(_environment(files, result, options, relaxed=relaxed) for files in groups(result.files))
+    out: list[Environment] = []
+    for files in groups(result.files):
+        out.append(_environment(files, result, options, relaxed=relaxed))
+        for f, optional in _optional_sets(files, options.extras, relaxed=relaxed):
+            out.append(_environment(files, result, options, relaxed=relaxed, optional=(f, optional)))
+    return tuple(out)
+
+
+def _optional_sets(
+    files: tuple[FileResult, ...], wanted: tuple[str, ...] | None, *, relaxed: bool
+) -> list[tuple[FileResult, OptionalSet]]:
+    """The optional sets of the pyproject files among ``files`` that ``wanted`` names (``None``: all)."""
+    out: list[tuple[FileResult, OptionalSet]] = []
+    for f in files:
+        if f.kind != "pyproject":
+            continue
+        sets = optional_sets(pyproject_model(f.text if relaxed else f.original.text, f.display))
+        if wanted is not None:
+            names = {canonicalize_name(n) for n in wanted}
+            unknown = names - {canonicalize_name(s.name) for s in sets}
+            if unknown:
+                have = ", ".join(str(s) for s in sets) or "none"
+                raise InputError(
+                    f"--extra {', '.join(sorted(unknown))}: no such extra or dependency group (it has: {have})",
+                    path=f.display,
+                )
+            sets = [s for s in sets if canonicalize_name(s.name) in names]
+        out.extend((f, s) for s in sets)
+    return out
 
 
 def groups(files: tuple[FileResult, ...]) -> list[tuple[FileResult, ...]]:
@@ -89,9 +124,22 @@ def groups(files: tuple[FileResult, ...]) -> list[tuple[FileResult, ...]]:
 
 
 def _environment(
-    files: tuple[FileResult, ...], result: RelaxResult, options: IndexOptions, *, relaxed: bool
+    files: tuple[FileResult, ...],
+    result: RelaxResult,
+    options: IndexOptions,
+    *,
+    relaxed: bool,
+    optional: tuple[FileResult, OptionalSet] | None = None,
 ) -> Environment:
     shown = {f.display for f in files}
+    directs = directs_of(files, relaxed=relaxed)
+    focus = None
+    if optional is not None:
+        f, chosen = optional
+        text = f.text if relaxed else f.original.text
+        extra = directs_from_pyproject(pyproject_model(text, f.display), path=f.display, table=chosen.table)
+        directs += extra
+        focus = frozenset((d.path, d.line) for d in extra)
     facts = target_facts(
         files,
         tuple(f for f in result.findings if f.path in shown),
@@ -100,6 +148,7 @@ def _environment(
         driver=options.driver,
         python=options.python,
         torch_index=options.torch_index,
+        directs=directs,
     )
     index, pre = index_settings(options, files, facts.indexes)
     return Environment(
@@ -108,9 +157,11 @@ def _environment(
         target=make_target(options.python or facts.python, options.platform or facts.platform),
         index=index,
         pre=pre,
-        directs=tuple(directs_of(files, relaxed=relaxed)),
+        directs=tuple(directs),
         findings=facts.findings,
         python_source="--python" if options.python else facts.python_source or ASSUMED_PYTHON,
+        name=f"{optional[0].display} with {optional[1]}" if optional else ", ".join(f.display for f in files),
+        focus=focus,
     )
 
 
@@ -182,13 +233,15 @@ def target_facts(
     driver: str | None,
     python: str | None,
     torch_index: str | None = None,
+    directs: list[Direct] | None = None,
 ) -> TargetFacts:
-    """Read the Dockerfiles among the files, build the CUDA target, and run the checks that need no index."""
+    """Read the Dockerfiles among the files, build the CUDA target, and run the checks that need no index
+    (on ``directs``, by default every direct requirement of the files)."""
     dockers = [_docker(f, relaxed=relaxed) for f in files if f.kind == "dockerfile"]
     docker = dockers[-1] if dockers else None
     findings: list[Finding] = [f for d in dockers for f in d.findings]
     image = docker.image if docker else None
-    directs = directs_of(files, relaxed=relaxed)
+    directs = directs if directs is not None else directs_of(files, relaxed=relaxed)
     torch_named = any(d.name in {"torch", "torchvision", "torchaudio"} for d in directs)
     if cuda is not None or driver is not None or image is not None or torch_named:
         detected = detect_driver() if (cuda or "").strip().lower() == "auto" else None

@@ -45,6 +45,7 @@ class IndexOptions:
     cuda: str | None = None  # "12.8", "cpu" or "auto"
     driver: str | None = None
     torch_index: str | None = None  # the PyTorch wheel index base, for fixes that name where to install from
+    extras: tuple[str, ...] | None = None  # the optional sets of pyproject files to check (None: all)
 
 
 def index_settings(

@@ -49,7 +49,7 @@ def render_markdown(findings: Iterable[Finding], check: CheckReport | None) -> s
     if check is not None:
         several = len(check.environments) > 1
         for env in check.environments:
-            lines += _environment(env, ", ".join(env.files) if several else None)
+            lines += _environment(env, (env.name or ", ".join(env.files)) if several else None)
     if items:
         lines += ["| severity | where | code | message | fix |", "|---|---|---|---|---|"]
         for f in items:

@@ -49,6 +49,7 @@ def _sources(resolution: Resolution | None) -> dict[str, str | None] | None:
 def _environment_json(check: CheckOutcome) -> dict[str, object]:
     verification = check.verification
     doc: dict[str, object] = {
+        "name": check.name,
         "files": list(check.files),
         "target": {**check.target.describe(), "python_source": check.python_source},
         "indexes": list(check.indexes),
@@ -178,7 +179,7 @@ def render_text(
         if check is not None:
             for n, env in enumerate(check.environments, 1):
                 if several:
-                    lines.append(f"environment {n} of {len(check.environments)}: {', '.join(env.files)}")
+                    lines.append(f"environment {n} of {len(check.environments)}: {env.name or ', '.join(env.files)}")
                 lines.extend(_environment_text(env))
         else:
             for f in result.files:
@@ -187,7 +188,7 @@ def render_text(
     if check is not None and check.stopped:
         for env in check.environments:
             if env.stopped:
-                where = f" ({', '.join(env.files)})" if several else ""
+                where = f" ({env.name or ', '.join(env.files)})" if several else ""
                 lines.append(f"relax-pins: error{where}: {env.unreachable or env.integrity}")
         lines.append("no files changed")
     if not quiet:
