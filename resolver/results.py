@@ -54,6 +54,7 @@ class FileResult:
     changes: tuple[Change, ...] = ()
     constraint: bool = False
     origin: str = ""  # the input (display) whose environment the file installs into; "" when not planned
+    build_args: tuple[tuple[str, str], ...] = ()  # a Dockerfile's --build-arg values, as the build is given them
 
     @property
     def changed(self) -> bool:

@@ -545,3 +545,16 @@ def test_an_engine_fix_that_does_not_resolve_the_set_is_not_offered(
     assert finding["fix"] is None
     Path("requirements.txt").write_text("lib-a==2.0\nbase>=2.0,<2.1\n")
     assert pip_installs(index_url(ml)) is None  # the fix the engine would have offered: pip still fails
+
+
+def test_a_row_never_shows_a_version_outside_its_own_range(ml: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    """numpy>=2.3,<2.4 has no release here (an error of its own, so the line is left out of the resolution);
+    transformers still brings numpy 2.2.6, which the numpy row used to show as its answer."""
+    Path("requirements.txt").write_text("transformers>=4.36\nnumpy>=2.3,<2.4\n")
+    code, doc = check_json(["requirements.txt", *ml], capsys)
+    assert code == 1
+    (env,) = doc["environments"]
+    assert env["resolution"]["highest"]["numpy"] == "2.2.6"
+    rows = {r["package"]: (r["newest"], r["lowest"], r["findings"]) for r in env["requirements"]}
+    assert rows["numpy"] == (None, None, ["empty-range"])
+    assert rows["transformers"][0] == "4.37.0"

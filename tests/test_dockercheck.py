@@ -432,3 +432,54 @@ def test_relax_round_trips_everything_but_the_words(runs: list[list[str]], bound
     kept = relax_dockerfile(text, path="D", policy=Policy(keep=keep))
     if not any(pi.unquoted_redirect for pi in pip_installs(parse_dockerfile(text, path="D"))):
         assert kept.text == text
+
+
+# --- words built in the shell --------------------------------------------------------------------------------
+
+
+def test_a_word_built_from_a_shell_assignment_is_evaluated() -> None:
+    text = (
+        "FROM python:3.11-slim\nARG PYTORCH=2.1.0\n"
+        "RUN VERSION='torch=='$PYTORCH'.*' && export VISION=torchvision==0.16.0; pip install $VERSION $VISION\n"
+    )
+    docker = read_dockerfile_target(text, path="Dockerfile", matrix=MATRIX)
+    assert [(d.name, str(d.specifier), d.line, d.unchecked) for d in docker.requirements] == [
+        ("torch", "==2.1.0.*", 3, None),
+        ("torchvision", "==0.16.0", 3, None),
+    ]
+    # relaxing never rewrites a word that is a variable: the file's text is not the requirement
+    assert relax_dockerfile(text, path="Dockerfile", policy=Policy(), matrix=MATRIX).text == text
+
+
+def test_a_word_built_from_what_relax_pins_cannot_read_is_said_unchecked() -> None:
+    text = (
+        "FROM python:3.11-slim\nARG NUMPY\n"
+        'RUN pip install $EXTRA_PKGS "numpy==${NUMPY}" mmcv-full==latest+torch1.6.0+cu101\n'
+    )
+    docker = read_dockerfile_target(text, path="Dockerfile", matrix=MATRIX)
+    (unnamed,) = [f for f in docker.findings if f.code == "unchecked"]
+    assert (unnamed.line, unnamed.severity) == (3, Severity.INFO)
+    assert "$EXTRA_PKGS" in unnamed.message and "--build-arg" in (unnamed.fix or "")
+    numpy, mmcv = docker.requirements
+    assert numpy.unchecked is not None and "${NUMPY}" in numpy.unchecked
+    assert mmcv.unchecked is not None and "text pip cannot read" in mmcv.unchecked  # pip before 24.1 took it
+    given_args = read_dockerfile_target(text, path="Dockerfile", matrix=MATRIX, build_args={"NUMPY": "1.26.4"})
+    assert [(d.name, str(d.specifier)) for d in given_args.requirements if d.unchecked is None] == [
+        ("numpy", "==1.26.4")
+    ]
+
+
+def test_a_word_pip_cannot_read_with_every_value_known_is_bad_input() -> None:
+    """``'torchvision=='TORCH_VISION'.*'``: the ``$`` is missing, so pip gets ``torchvision==TORCH_VISION.*`` and
+    stops the build with "Invalid requirement"."""
+    text = "FROM python:3.11-slim\nARG TORCH_VISION=0.16.0\nRUN pip install 'torchvision=='TORCH_VISION'.*'\n"
+    with pytest.raises(InputError) as caught:
+        read_dockerfile_target(text, path="Dockerfile", matrix=MATRIX)
+    error = caught.value
+    assert (error.path, error.line, error.col) == ("Dockerfile", 3, 17)
+    assert "torchvision==TORCH_VISION.*" in str(error)
+    assert "a $ missing before TORCH_VISION" in (error.hint or "")
+    quoted = "FROM python:3.11-slim\nARG V=0.16.0\nRUN pip install 'torchvision==$V'\n"
+    with pytest.raises(InputError, match=r"torchvision==\$V") as caught:
+        read_dockerfile_target(quoted, path="Dockerfile", matrix=MATRIX)
+    assert "does not expand $ inside single quotes" in (caught.value.hint or "")

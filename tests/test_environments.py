@@ -238,3 +238,14 @@ def test_each_optional_set_of_a_pyproject_is_checked_with_the_main_dependencies(
     assert code == 0 and len(doc["environments"]) == 1
     code, _, err = run(["check", "pyproject.toml", "--extra", "tpu", *ml], capsys)
     assert code == 2 and "no such extra or dependency group" in err and "extra cpu, extra gpu, group dev" in err
+
+
+def test_build_arg_gives_an_arg_its_value(ml: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    Path("Dockerfile").write_text("FROM python:3.11-slim\nARG LIB\nRUN pip install lib==${LIB}\n")
+    code, doc = check_json(["Dockerfile", *ml], capsys)
+    assert code == 0
+    assert [f["code"] for f in doc["findings"]] == ["unchecked"]
+    code, doc = check_json(["Dockerfile", "--build-arg", "LIB=1.5.0", *ml], capsys)
+    assert code == 0 and doc["environments"][0]["resolution"]["highest"] == {"lib": "1.5.0"}
+    code, _, err = run(["check", "Dockerfile", "--build-arg", "LIB", *ml], capsys)
+    assert code == 2 and "is not NAME=VALUE" in err

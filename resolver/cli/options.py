@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -90,6 +90,10 @@ DockerfileOpt = Annotated[
         help="A Dockerfile (any name): its image is the target of the other inputs that no Dockerfile installs.",
     ),
 ]
+BuildArgOpt = Annotated[
+    list[str] | None,
+    typer.Option("--build-arg", help="A Dockerfile ARG's value, NAME=VALUE, as `docker build --build-arg` gives it."),
+]
 TorchIndexOpt = Annotated[
     str | None,
     typer.Option(
@@ -144,6 +148,7 @@ TARGET = (
     _option("cuda", CudaOpt, None),
     _option("driver", DriverOpt, None),
     _option("dockerfile", DockerfileOpt, None),
+    _option("build_arg", BuildArgOpt, None),
 )
 TORCH = (_option("torch_index_url", TorchIndexOpt, None),)
 EXTRAS = (_option("extra", ExtraOpt, None), _option("no_extras", NoExtrasOpt, False))
@@ -168,6 +173,7 @@ def _common(values: dict[str, Any]) -> Common:
         inputs=RelaxSettings(
             paths=tuple(values.get("paths") or ()),
             dockerfiles=tuple(values.get("dockerfile") or ()),
+            build_args=_build_args(values.get("build_arg") or ()),
             bound=values.get("bound"),
             config=values.get("config"),
         ),
@@ -193,6 +199,17 @@ def _common(values: dict[str, Any]) -> Common:
         quiet=values.get("quiet", False),
         torch_index_url=values.get("torch_index_url"),
     )
+
+
+def _build_args(values: Sequence[str]) -> tuple[tuple[str, str], ...]:
+    """``NAME=VALUE`` words as pairs; a word without ``=`` is a usage error, as docker build makes it."""
+    pairs = []
+    for value in values:
+        name, eq, rest = value.partition("=")
+        if not eq or not name:
+            raise typer.BadParameter(f"{value!r} is not NAME=VALUE", param_hint="--build-arg")
+        pairs.append((name, rest))
+    return tuple(pairs)
 
 
 def shared(*groups: tuple[inspect.Parameter, ...]) -> Callable[[F], F]:

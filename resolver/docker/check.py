@@ -45,6 +45,7 @@ from resolver.docker.pipinstall import pip_installs
 from resolver.docker.python import python_installed_before
 from resolver.docker.relax import relax_dockerfile
 from resolver.docker.shell import quote_requirement
+from resolver.errors import InputError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -118,12 +119,18 @@ def _local_variant(specifier: str) -> str | None:
     return None
 
 
-def _direct(arg: PipArg, *, path: str, editable: bool) -> tuple[Direct | None, str | None]:
-    """The Direct of one requirement word, and the variant of its local version label (``cu121``)."""
+def _direct(
+    arg: PipArg, *, path: str, editable: bool, names: frozenset[str] = frozenset()
+) -> tuple[Direct | None, str | None]:
+    """The Direct of one requirement word, and the variant of its local version label (``cu121``). ``names``
+    are the Dockerfile's ARG and ENV names: a word pip cannot read that holds one bare is bad input."""
     value = arg.expanded
     try:
         parsed = parse_editable(value) if editable else parse_pip_requirement(value)
-    except LineSyntaxError:
+    except LineSyntaxError as exc:
+        mistake = _unreadable(arg, value, exc.message, path=path, names=names)
+        if mistake is not None:
+            raise mistake from None
         parsed = None
     if parsed is None or arg.unresolved:
         name = re.match(r"[A-Za-z0-9][A-Za-z0-9._-]*", value)
@@ -136,7 +143,7 @@ def _direct(arg: PipArg, *, path: str, editable: bool) -> tuple[Direct | None, s
             specifier=SpecifierSet(),
             path=path,
             line=arg.line,
-            unchecked=f"{arg.raw} uses {missing} with no value in the Dockerfile (pass it with --build-arg)",
+            unchecked=f"{arg.raw} uses {missing} with no value in the Dockerfile (give it with --build-arg NAME=VALUE)",
         )
         return direct, None
     try:
@@ -155,6 +162,40 @@ def _direct(arg: PipArg, *, path: str, editable: bool) -> tuple[Direct | None, s
         url=parsed.url,
     )
     return direct, _local_variant(parsed.specifier)
+
+
+def _unreadable(arg: PipArg, value: str, why: str, *, path: str, names: frozenset[str]) -> InputError | None:
+    """A requirement word pip cannot read that is a shell mistake, not a version pip once took: a variable
+    whose ``$`` is missing (``'torch=='TORCH'.*'``: an ARG or ENV name, bare) or a ``$`` inside single quotes,
+    which the shell never expands. pip stops the build at either. Other unreadable words (``==latest+cu101``,
+    which pip before 24.1 accepted) stay unchecked."""
+    if arg.unresolved:
+        return None
+    bare = [n for n in re.findall(r"(?<![$A-Za-z0-9_{])[A-Za-z_][A-Za-z0-9_]*", value) if n in names]
+    if bare:
+        hint = f"is a $ missing before {bare[0]}? pip gets the text {value!r}"
+    elif "$" in value and "'" in arg.raw:
+        hint = "the shell does not expand $ inside single quotes: use double quotes"
+    else:
+        return None
+    return InputError(
+        f"pip cannot read {value!r} as a requirement: {why}", path=path, line=arg.line, col=arg.col, hint=hint
+    )
+
+
+def _unnamed(arg: PipArg, *, path: str) -> Finding:
+    """``unchecked`` for a requirement word with no name relax-pins can read (``$VERSION``, built in the shell
+    from something it cannot evaluate): said, never skipped."""
+    missing = ", ".join(n if n.startswith("$") else f"${n}" for n in arg.unresolved)
+    return Finding(
+        code="unchecked",
+        severity=Severity.INFO,
+        path=path,
+        line=arg.line,
+        message=f"{arg.raw}: not checked: the requirement is built in the shell"
+        + (f" from {missing}, which has no value relax-pins can read" if missing else ""),
+        fix="give the value with --build-arg NAME=VALUE, or write the requirement in the RUN line",
+    )
 
 
 def _redirect_effect(raw: str) -> tuple[str, list[str], list[str]]:
@@ -336,12 +377,15 @@ def read_dockerfile_target(
     installs = pip_installs(df)
     stages = tuple(image_facts(df, stage, matrix=matrix) for stage in df.stages)
     requirements: list[Direct] = []
+    names = frozenset(n for st in df.stages for n in (*st.args, *(k for k, _ in st.env)))
     local: list[tuple[str, str, str, int]] = []
     built: list[str] = []
     findings: list[Finding] = []
     for pi in installs:
         for arg, editable in [(a, False) for a in pi.requirements] + [(a, True) for a in pi.editables]:
-            direct, variant = _direct(arg, path=path, editable=editable)
+            direct, variant = _direct(arg, path=path, editable=editable, names=names)
+            if direct is None:
+                findings.append(_unnamed(arg, path=path))
             if direct is not None:
                 requirements.append(direct)
                 if direct.url and _VCS.match(direct.url):

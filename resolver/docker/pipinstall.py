@@ -25,6 +25,7 @@ at the quote; other RUNs are not read.
 from __future__ import annotations
 
 import bisect
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -288,6 +289,26 @@ def _script_heredocs(ins: Instruction, commands: Sequence[Sequence[Word]], text:
     return out
 
 
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _assignments(commands: Sequence[Sequence[Word]]) -> dict[str, str | None]:
+    """The shell variables a RUN sets before its first pip install, with commands that are only assignments
+    (``V=x``, ``export V=x``): their values as the shell expands them (``None`` when they use a variable
+    without a known value)."""
+    out: dict[str, str | None] = {}
+    for words in commands:
+        if install_start(words):
+            break
+        rest = words[1:] if words and words[0].value == "export" else words
+        pairs = [w.expanded.partition("=") for w in rest]
+        if not rest or any(not eq or not _NAME.fullmatch(name) for name, eq, _ in pairs):
+            continue
+        for word, (name, _, value) in zip(rest, pairs, strict=True):
+            out[name] = None if word.unresolved else value
+    return out
+
+
 def _installs_in(df: Dockerfile, stage: Stage, ins: Instruction, env: Mapping[str, str | None]) -> list[PipInstall]:
     """Every pip install of one RUN."""
     found: list[tuple[_Reader, tuple[Word, ...], str, int, bool]] = []
@@ -305,6 +326,10 @@ def _installs_in(df: Dockerfile, stage: Stage, ins: Instruction, env: Mapping[st
     elif "pip" in ins.logical or any("pip" in d.body for d in ins.heredocs):
         segment = _args_segment(ins)
         commands = _strict_commands(df, ins, segment, env)
+        local = _assignments(commands)
+        if local:  # VERSION='torch=='$PYTORCH'.*' && pip install $VERSION: read again with the shell's values
+            env = {**env, **local}
+            commands = _strict_commands(df, ins, segment, env)
         parts = [(segment, commands, False)]
         for doc in _script_heredocs(ins, commands, segment.text):
             body = _heredoc_segment(ins, doc)

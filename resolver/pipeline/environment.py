@@ -191,7 +191,7 @@ class TargetFacts:
 
 
 def _docker(f: FileResult, *, relaxed: bool) -> DockerTarget:
-    return dockerfile_target(f.text if relaxed else f.original.text, f.display, Path.cwd())
+    return dockerfile_target(f.text if relaxed else f.original.text, f.display, Path.cwd(), f.build_args)
 
 
 def directs_of(files: tuple[FileResult, ...], *, relaxed: bool) -> list[Direct]:

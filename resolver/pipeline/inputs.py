@@ -51,11 +51,17 @@ def pyproject_model(text: str, display: str) -> PyProject:
 
 
 @functools.lru_cache(maxsize=64)
-def dockerfile_target(text: str, display: str, cwd: Path) -> DockerTarget:
+def dockerfile_target(text: str, display: str, cwd: Path, build_args: tuple[tuple[str, str], ...] = ()) -> DockerTarget:
     """A Dockerfile read as a target and a requirements source. The ``-r`` files it maps back to the build
     context are named beside ``display`` (``svc/Dockerfile`` -> ``svc/requirements.txt``), so they are looked
     for from the working folder, ``cwd`` (part of the key: the answer depends on it)."""
     # The Dockerfile readers load only when a Dockerfile is read (~60 ms of start-up otherwise).
     from resolver.docker.check import read_dockerfile_target
 
-    return read_dockerfile_target(text, path=display, matrix=load_matrix(), exists=lambda rel: (cwd / rel).is_file())
+    return read_dockerfile_target(
+        text,
+        path=display,
+        build_args=dict(build_args),
+        matrix=load_matrix(),
+        exists=lambda rel: (cwd / rel).is_file(),
+    )

@@ -42,6 +42,7 @@ class RelaxSettings:
     paths: tuple[Path, ...]
     bound: Bound | None = None
     config: Path | None = None
+    build_args: tuple[tuple[str, str], ...] = ()  # --build-arg NAME=VALUE, for every Dockerfile read
     dockerfiles: tuple[Path, ...] = ()  # --dockerfile: read as Dockerfiles whatever their name; the last one's
     # image is where the other inputs install (those no Dockerfile installs)
 
@@ -68,9 +69,9 @@ def plan_relax(settings: RelaxSettings) -> RelaxResult:
     for path, docker in [(p, False) for p in settings.paths] + [(p, True) for p in settings.dockerfiles]:
         try:
             if docker:
-                keys = _plan_dockerfile(path, policy_for, seen, files, findings)
+                keys = _plan_dockerfile(path, policy_for, seen, files, findings, settings.build_args)
             else:
-                keys = _plan_one(path, policy_for, seen, files, findings)
+                keys = _plan_one(path, policy_for, seen, files, findings, settings.build_args)
             reached.append((path, docker or is_dockerfile(str(path)), keys))
         except InputErrors as exc:
             errors.extend(exc.errors)
@@ -102,11 +103,12 @@ def _plan_one(
     seen: set[Path],
     files: list[FileResult],
     findings: list[Finding],
+    build_args: tuple[tuple[str, str], ...] = (),
 ) -> list[Path]:
     """Read one input (a pyproject.toml, or a requirements file with its includes) into ``files``; return
     every file it reaches (resolved), those read before included."""
     if is_dockerfile(str(path)):
-        return _plan_dockerfile(path, policy_for, seen, files, findings)
+        return _plan_dockerfile(path, policy_for, seen, files, findings, build_args)
     if is_pyproject(str(path)):
         key = path.resolve()
         if key in seen:
@@ -163,6 +165,7 @@ def _plan_dockerfile(
     seen: set[Path],
     files: list[FileResult],
     findings: list[Finding],
+    build_args: tuple[tuple[str, str], ...] = (),
 ) -> list[Path]:
     """A Dockerfile: its RUN pip install words relaxed and quoted in place, and the -r files it installs."""
     key = path.resolve()
@@ -177,14 +180,16 @@ def _plan_dockerfile(
     original = read_text(path, display=display)
     matrix = load_matrix()
     rewrite = relax_dockerfile(original.text, path=display, policy=policy_for(path), matrix=matrix)
-    files.append(_result(path, display, "dockerfile", original, rewrite))
+    files.append(replace(_result(path, display, "dockerfile", original, rewrite), build_args=build_args))
     findings.extend(rewrite.findings)
     # The -r files are named beside the Dockerfile as displayed (svc/Dockerfile -> svc/requirements.txt).
-    target = read_dockerfile_target(original.text, path=display, matrix=matrix, exists=lambda rel: Path(rel).is_file())
+    target = read_dockerfile_target(
+        original.text, path=display, build_args=dict(build_args), matrix=matrix, exists=lambda rel: Path(rel).is_file()
+    )
     reached = [key]
     for ref in target.requirement_files:
         if ref.path is not None:
-            reached.extend(_plan_one(Path(ref.path), policy_for, seen, files, findings))
+            reached.extend(_plan_one(Path(ref.path), policy_for, seen, files, findings, build_args))
     return reached
 
 

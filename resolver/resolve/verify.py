@@ -398,16 +398,23 @@ def verify(
     rows = tuple(
         Row(  # a line whose marker excludes the target installs nothing there: no version is its answer
             requirement=direct,
-            newest=highest.version_of(direct.name) if highest and applies[index] else None,
-            lowest=lowest.version_of(direct.name)
-            if lowest and applies[index] and _has_lower_bound(direct.specifier)
-            else None,
+            newest=_answer(direct, highest) if applies[index] else None,
+            lowest=_answer(direct, lowest) if applies[index] and _has_lower_bound(direct.specifier) else None,
             codes=tuple(codes.get(index, ())),
             applies=applies[index],
         )
         for index, direct in enumerate(requirements)
     )
     return Verification(rows=rows, findings=tuple(findings), highest=highest, lowest=lowest)
+
+
+def _answer(direct: Direct, resolution: Resolution | None) -> Version | None:
+    """The version ``resolution`` holds for ``direct``'s name, when it is inside ``direct``'s own range: a line
+    left out of the resolution (an error of its own) is never shown a version another line brought in."""
+    version = resolution.version_of(direct.name) if resolution is not None else None
+    if version is None or (direct.url is None and not direct.specifier.contains(version, prereleases=True)):
+        return None
+    return version
 
 
 def _dynamic(highest: Resolution | None, lowest: Resolution | None) -> list[Finding]:
