@@ -558,3 +558,24 @@ def test_a_row_never_shows_a_version_outside_its_own_range(ml: list[str], capsys
     rows = {r["package"]: (r["newest"], r["lowest"], r["findings"]) for r in env["requirements"]}
     assert rows["numpy"] == (None, None, ["empty-range"])
     assert rows["transformers"][0] == "4.37.0"
+
+
+def test_a_finding_that_rests_on_an_assumed_python_is_not_an_error(
+    ml: list[str], index_server: IndexServer, wheel_cache: WheelCache, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """old-only publishes a cp38 wheel. With --python 3.11, pip finds no matching distribution (asserted) and
+    the check says no-wheel, an error. With no Python named, the running interpreter's is a guess: the same
+    finding is a warning that says it rests on the assumed Python."""
+    publish(index_server, wheel_cache, {"old-only": [Rel("1.0.0", tags="cp38-cp38-manylinux_2_17_x86_64")]})
+    Path("requirements.txt").write_text("old-only>=1.0\n")
+    assert pip_installs(index_url(ml)) is None
+    code, doc = check_json(["requirements.txt", *ml], capsys)
+    assert code == 1
+    (named,) = [f for f in doc["findings"] if f["code"] == "no-wheel"]
+    assert named["severity"] == "error" and "assumed" not in named["message"]
+    at = ml.index("--python")
+    code, doc = check_json(["requirements.txt", *ml[:at], *ml[at + 2 :]], capsys)
+    assert code == 0
+    (guessed,) = [f for f in doc["findings"] if f["code"] == "no-wheel"]
+    assert guessed["severity"] == "warning" and "which is assumed: give --python" in guessed["message"]
+    assert doc["environments"][0]["requirements"][0]["findings"] == ["no-wheel"]

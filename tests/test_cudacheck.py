@@ -385,3 +385,14 @@ def test_an_unpinned_torch_on_a_cuda_12_image_and_on_a_torch_image() -> None:
     assert "CUDA 13.2 on the main index; its PyTorch wheel index variants are not known" in f.message
     assert f.fix is not None and f.fix.startswith("use torch>=2.10.0,<2.11.0")
     assert run("torch\n", dockerfile="FROM pytorch/pytorch:2.1.0-cuda12.1-cudnn8-runtime\n") == []  # pip keeps it
+
+
+def test_a_torch_line_outside_the_matrix_is_said_unchecked() -> None:
+    """torch 1.10 is older than every line the matrix lists: nothing about its CUDA build is claimed, and the
+    report says so instead of saying nothing."""
+    found = run("torch==1.10.1\ntorchvision==0.11.2\n", cuda="11.3")
+    assert where(found) == [("unchecked", "requirements.txt", 1, Severity.INFO)]
+    (finding,) = found
+    oldest = MATRIX.torch_lines[0].torch
+    assert f"torch==1.10.1 names no torch line the CUDA matrix knows ({oldest} to" in finding.message
+    assert run("torch==2.7.1\n", cuda="12.8") == []  # a known line on a matching target: nothing to say

@@ -483,3 +483,23 @@ def test_a_word_pip_cannot_read_with_every_value_known_is_bad_input() -> None:
     with pytest.raises(InputError, match=r"torchvision==\$V") as caught:
         read_dockerfile_target(quoted, path="Dockerfile", matrix=MATRIX)
     assert "does not expand $ inside single quotes" in (caught.value.hint or "")
+
+
+@pytest.mark.parametrize(
+    ("distro", "package", "python"),
+    [
+        ("ubuntu20.04", "python3-pip", "3.8"),
+        ("ubuntu22.04", "python3-dev", "3.10"),
+        ("ubuntu24.04", "python3", "3.12"),
+        ("ubuntu22.04", "python3.11-venv", "3.11"),
+    ],
+)
+def test_the_python_an_apt_package_brings_is_the_target(distro: str, package: str, python: str) -> None:
+    """An nvidia/cuda image has no Python; python3-pip (or -dev, -venv) pulls the distribution's python3."""
+    text = (
+        f"FROM nvidia/cuda:12.1.1-runtime-{distro}\n"
+        f"RUN apt-get update && apt-get install -y {package}\nRUN pip install numpy\n"
+    )
+    docker = read_dockerfile_target(text, path="Dockerfile", matrix=MATRIX)
+    assert docker.python == python
+    assert docker.image.python_source is not None and "Dockerfile:2" in docker.image.python_source

@@ -282,6 +282,20 @@ def _no_variant(torch: Direct, line: TorchLine, request: VariantRequest, ctx: _C
     )
 
 
+def _outside_matrix(torch: Direct, matrix: Matrix) -> Finding:
+    """``unchecked``: the torch range names no line the matrix lists (``torch==1.10.1``), so its CUDA build,
+    driver, Python and companions are not judged; said, never skipped."""
+    oldest, newest = matrix.torch_lines[0].torch, matrix.torch_lines[-1].torch
+    return torch.finding(
+        "unchecked",
+        Severity.INFO,
+        f"{torch.text} names no torch line the CUDA matrix knows ({oldest} to {newest}): which CUDA its wheel is "
+        "built for, the driver it needs and the torchvision/torchaudio that go with it are not checked",
+        fix=f"move to a torch line from {oldest} on, or check the build by hand: the CUDA of a PyTorch wheel is "
+        "in its name on the PyTorch index (+cu113) and in its nvidia-* requirements on the main index",
+    )
+
+
 class _Context:
     """What every per-torch check needs."""
 
@@ -298,7 +312,7 @@ def _torch_findings(torch: Direct, ctx: _Context, requests: Sequence[VariantRequ
     target, matrix = ctx.target, ctx.matrix
     line = newest_line(matrix, torch.specifier)
     if line is None:
-        return []
+        return [_outside_matrix(torch, matrix)]
     image = target.image
     if image is not None and image.torch is not None and torch.specifier.contains(image.torch, prereleases=True):
         return python_findings(torch, target=target, matrix=matrix)  # pip keeps the image's own torch

@@ -38,7 +38,7 @@ __all__ = ["image_facts", "installed_python", "machine_of"]
 
 _ARCH = {"amd64": "x86_64", "x86_64": "x86_64", "arm64": "aarch64", "aarch64": "aarch64", "arm64/v8": "aarch64"}
 _APT = frozenset({"apt-get", "apt", "aptitude", "yum", "dnf", "microdnf", "tdnf", "zypper", "apk"})
-_PY3 = re.compile(r"python3(?:\.(\d+))?(?:[=:].*)?")
+_PY3 = re.compile(r"python3(?:\.(\d+))?(?:-[a-z0-9.+-]+)?(?:[=:].*)?")
 _UV_PY = re.compile(r"(?:cpython-)?3\.(\d+)(?:\.\d+)?")
 _CONDA_PY = re.compile(r"python[=]{1,2}3\.(\d+).*")
 

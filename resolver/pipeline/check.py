@@ -21,10 +21,12 @@ from resolver.pipeline.environment import Environment, environments
 from resolver.pipeline.session import IndexOptions, open_cache, open_client
 from resolver.resolve.source import IndexSource
 from resolver.resolve.verify import verify
-from resolver.results import CheckOutcome, CheckReport
+from resolver.results import ASSUMED_PYTHON, CheckOutcome, CheckReport
 
 if TYPE_CHECKING:
+    from resolver.core.target import Target
     from resolver.index.cache import Cache
+    from resolver.resolve.verify import Row
     from resolver.results import RelaxResult
 
 __all__ = ["check_files", "exact_pin_findings"]
@@ -76,6 +78,8 @@ def _check_environment(
     env: Environment, options: IndexOptions, cache: Cache | None, on_client: Callable[[IndexClient], None] | None
 ) -> CheckOutcome:
     target, pre, indexes = env.target, env.pre, env.indexes
+    assumed = env.python_source == ASSUMED_PYTHON
+    index_free = _assumed(env.findings, target) if assumed else env.findings
     # What is reported when the index stops the check: the index-free findings, and why (set below).
     stopped = CheckOutcome(
         verification=None,
@@ -84,7 +88,7 @@ def _check_environment(
         files=tuple(f.display for f in env.files),
         find_links=env.find_links,
         name=env.name,
-        findings=env.findings,
+        findings=index_free,
         python_source=env.python_source,
     )
     try:
@@ -109,9 +113,48 @@ def _check_environment(
             if env.focus is not None:  # an optional set's environment: its own lines' rows
                 rows = tuple(r for r in verification.rows if (r.requirement.path, r.requirement.line) in env.focus)
                 verification = replace(verification, rows=rows)
+            if assumed:
+                verification = replace(verification, findings=_assumed(verification.findings, target))
+            verification = replace(verification, rows=_with_codes(verification.rows, index_free))
             stats = tuple((f.name, int(getattr(client.stats, f.name))) for f in fields(client.stats))
     except IndexUnreachableError as exc:
         return replace(stopped, unreachable=str(exc))
     except IntegrityError as exc:
         return replace(stopped, integrity=str(exc))
-    return replace(stopped, verification=verification, findings=(*env.findings, *verification.findings), stats=stats)
+    findings = (*index_free, *verification.findings)
+    return replace(stopped, verification=verification, findings=findings, stats=stats)
+
+
+#: Findings whose truth depends on the target's Python: when that Python is assumed, they are not errors.
+PYTHON_BOUND = frozenset({"requires-python", "no-wheel", "python-unsupported"})
+
+
+def _assumed(findings: tuple[Finding, ...], target: Target) -> tuple[Finding, ...]:
+    """Findings that rest on an assumed Python say so, and are warnings: nothing in the inputs named the
+    Python they are true for, so they are not a fact about the build (a guess is never an error)."""
+    python = target.describe()["python"]
+    return tuple(
+        replace(
+            f,
+            severity=Severity.WARNING if f.severity is Severity.ERROR else f.severity,
+            message=f"{f.message} (this rests on Python {python}, which is assumed: give --python for the build's)",
+        )
+        if f.code in PYTHON_BOUND
+        else f
+        for f in findings
+    )
+
+
+def _with_codes(rows: tuple[Row, ...], findings: tuple[Finding, ...]) -> tuple[Row, ...]:
+    """Each row with the codes of the index-free findings on its line (CUDA, family, Dockerfile), so a row
+    never says ok beside an error on the same line."""
+    extra: dict[tuple[str | None, int | None, str | None], list[str]] = {}
+    for f in findings:
+        extra.setdefault((f.path, f.line, f.package), []).append(f.code)
+    out = []
+    for row in rows:
+        req = row.requirement
+        codes = [*extra.get((req.path, req.line, req.name), ()), *extra.get((req.path, req.line, None), ())]
+        new = tuple(c for c in dict.fromkeys(codes) if c not in row.codes and c != "exact-pin")
+        out.append(replace(row, codes=(*row.codes, *new)) if new and row.applies else row)
+    return tuple(out)
