@@ -579,3 +579,29 @@ def test_a_finding_that_rests_on_an_assumed_python_is_not_an_error(
     (guessed,) = [f for f in doc["findings"] if f["code"] == "no-wheel"]
     assert guessed["severity"] == "warning" and "which is assumed: give --python" in guessed["message"]
     assert doc["environments"][0]["requirements"][0]["findings"] == ["no-wheel"]
+
+
+def test_cuda_and_family_findings_speak_of_the_versions_the_resolution_chose(
+    ml: list[str], index_server: IndexServer, wheel_cache: WheelCache, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """torch>=2.0,<2.8 alone would be torch 2.7 (a CUDA 12 build), but torchvision==0.15.2 holds it at 2.0.1
+    (pip, asserted), whose main-index build is CUDA 11.7: on a CUDA 12.8 target that is cuda-no-wheel, said of
+    torch 2.0. And torchaudio 2.11.0, whose wheel names no torch, resolves beside torch==2.0.1 without a
+    conflict but does not go with it: torch-family-mismatch on the resolved pair."""
+    Path("requirements.txt").write_text("torch>=2.0,<2.8\ntorchvision==0.15.2\n")
+    assert (pip_installs(index_url(ml)) or {}).get("torch") == "2.0.1"
+    code, doc = check_json(["requirements.txt", "--cuda", "12.8", *ml], capsys)
+    assert code == 1
+    (no_wheel,) = [f for f in doc["findings"] if f["code"] == "cuda-no-wheel"]
+    assert no_wheel["line"] == 1 and "torch 2.0" in no_wheel["message"] and "torch 2.7" not in no_wheel["message"]
+    rows = {r["package"]: r for r in doc["environments"][0]["requirements"]}
+    assert rows["torch"]["newest"] == "2.0.1" and "cuda-no-wheel" in rows["torch"]["findings"]
+
+    publish(index_server, wheel_cache, {"torchaudio": [Rel("2.11.0")]})
+    Path("requirements.txt").write_text("torch==2.0.1\ntorchaudio\n")
+    assert pip_installs(index_url(ml)) == {"torch": "2.0.1", "torchaudio": "2.11.0", "filelock": "3.16.1",
+                                            "numpy": "2.2.6"}  # fmt: skip
+    code, doc = check_json(["requirements.txt", *ml], capsys)
+    assert code == 1
+    (family,) = [f for f in doc["findings"] if f["code"] == "torch-family-mismatch"]
+    assert family["line"] == 2 and family["severity"] == "error"

@@ -113,6 +113,9 @@ def _check_environment(
             if env.focus is not None:  # an optional set's environment: its own lines' rows
                 rows = tuple(r for r in verification.rows if (r.requirement.path, r.requirement.line) in env.focus)
                 verification = replace(verification, rows=rows)
+            if verification.highest is not None:  # CUDA and family findings on what pip installs
+                resolved = env.resolved_findings({p.name: p.version for p in verification.highest.pins})
+                index_free = _assumed(resolved, target) if assumed else resolved
             if assumed:
                 verification = replace(verification, findings=_assumed(verification.findings, target))
             verification = replace(verification, rows=_with_codes(verification.rows, index_free))

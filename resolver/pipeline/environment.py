@@ -15,17 +15,22 @@ Glue: it reads the files the pipeline already read, and the local driver for ``-
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
+from packaging.version import Version
 
 from resolver.core.directs import OptionalSet, directs_from_pyproject, directs_from_requirements, optional_sets
 from resolver.core.model import Direct, Finding
 from resolver.core.reqfile import EntryKind
 from resolver.core.target import Target, make_target
 from resolver.cuda.check import cuda_findings
+from resolver.cuda.family import COMPANIONS
 from resolver.cuda.hardware import detect_driver
 from resolver.cuda.matrix import load_matrix
 from resolver.cuda.target import target_from_options
@@ -39,6 +44,8 @@ if TYPE_CHECKING:
     from resolver.docker.check import DockerTarget
     from resolver.docker.indexes import DockerIndexes
     from resolver.results import FileResult, RelaxResult
+
+TORCH_FAMILY = frozenset({"torch", *COMPANIONS})
 
 __all__ = ["Environment", "TargetFacts", "directs_of", "environments", "lock_environment", "target_facts"]
 
@@ -62,6 +69,26 @@ class Environment:
     python_source: str = "--python"  # where the target's Python came from (results.ASSUMED_PYTHON: nowhere)
     name: str = ""  # for people: the files, or "pyproject.toml with extra gpu"
     focus: frozenset[tuple[str, int]] | None = None  # the lines this environment reports rows for (None: all)
+    # the index-free findings again, for these direct requirements (the torch family narrowed to what resolved)
+    recheck: Callable[[Sequence[Direct]], tuple[Finding, ...]] | None = None
+
+    def resolved_findings(self, versions: Mapping[str, Version]) -> tuple[Finding, ...]:
+        """The index-free findings computed on the torch family's resolved versions: each torch, torchvision
+        and torchaudio line narrowed to the version the resolution chose (its own text kept), so a CUDA or
+        family finding speaks of what pip installs, not of the range's newest line."""
+        narrowed = [
+            replace(d, specifier=SpecifierSet(f"=={versions[d.name]}"))
+            if d.name in TORCH_FAMILY
+            and d.name in versions
+            and not d.constraint
+            and d.url is None
+            and d.specifier.contains(versions[d.name], prereleases=True)
+            else d
+            for d in self.directs
+        ]
+        if self.recheck is None or narrowed == list(self.directs):
+            return self.findings
+        return self.recheck(narrowed)
 
     @property
     def indexes(self) -> tuple[str, ...]:
@@ -140,7 +167,8 @@ def _environment(
         extra = directs_from_pyproject(pyproject_model(text, f.display), path=f.display, table=chosen.table)
         directs += extra
         focus = frozenset((d.path, d.line) for d in extra)
-    facts = target_facts(
+    facts_of = partial(
+        target_facts,
         files,
         tuple(f for f in result.findings if f.path in shown),
         relaxed=relaxed,
@@ -148,8 +176,8 @@ def _environment(
         driver=options.driver,
         python=options.python,
         torch_index=options.torch_index,
-        directs=directs,
     )
+    facts = facts_of(directs=directs)
     index, pre = index_settings(options, files, facts.indexes)
     return Environment(
         files=files,
@@ -162,6 +190,7 @@ def _environment(
         python_source="--python" if options.python else facts.python_source or ASSUMED_PYTHON,
         name=f"{optional[0].display} with {optional[1]}" if optional else ", ".join(f.display for f in files),
         focus=focus,
+        recheck=lambda narrowed: facts_of(directs=list(narrowed)).findings,
     )
 
 
