@@ -605,3 +605,32 @@ def test_cuda_and_family_findings_speak_of_the_versions_the_resolution_chose(
     assert code == 1
     (family,) = [f for f in doc["findings"] if f["code"] == "torch-family-mismatch"]
     assert family["line"] == 2 and family["severity"] == "error"
+
+
+def test_a_package_that_pins_torch_moves_to_a_release_for_the_torch_line(
+    ml: list[str], index_server: IndexServer, wheel_cache: WheelCache, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """xformers==0.0.20 requires torch==2.0.1 beside torch==2.7.1: pip finds no solution (asserted). torch is
+    the anchor, so the one fix moves xformers to the newest release whose Requires-Dist accepts torch 2.7.1
+    (0.0.32 wants a torch 2.8 this index lacks); applied, pip installs it and the check passes."""
+    publish(
+        index_server,
+        wheel_cache,
+        {
+            "xformers": [
+                Rel("0.0.20", ["torch==2.0.1"]),
+                Rel("0.0.30", ["torch==2.7.0"]),
+                Rel("0.0.31", ["torch==2.7.1"]),
+                Rel("0.0.32", ["torch==2.8.0"]),
+            ]
+        },
+    )
+    Path("requirements.txt").write_text("torch==2.7.1\nxformers==0.0.20\n")
+    assert pip_installs(index_url(ml)) is None
+    code, doc = check_json(["requirements.txt", *ml], capsys)
+    assert code == 1
+    (finding,) = [f for f in doc["findings"] if f["code"] == "unresolvable"]
+    assert finding["fix"] == "change requirements.txt:2 to xformers==0.0.31"
+    Path("requirements.txt").write_text("torch==2.7.1\nxformers==0.0.31\n")
+    assert (pip_installs(index_url(ml)) or {}).get("xformers") == "0.0.31"
+    assert check_json(["requirements.txt", *ml], capsys)[0] == 0

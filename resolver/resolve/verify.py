@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import SpecifierSet
-from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+from packaging.utils import InvalidWheelFilename, NormalizedName, canonicalize_name, parse_wheel_filename
 from packaging.version import Version
 
 from resolver.core.kinds import is_dockerfile
@@ -372,7 +372,7 @@ def verify(
         finding = _conflict_finding(newest.conflict, resolvable)
         if not newest.conflict.gave_up:  # a search that gave up proved nothing: no fix to check
             finding = _constrained(
-                _verified(finding, newest.conflict, reqs, run, suggested),
+                _verified(finding, newest.conflict, reqs, run, suggested, source),
                 newest.conflict,
                 resolvable,
                 reqs,
@@ -520,17 +520,70 @@ def _verified(
     reqs: Sequence[Req],
     run: Callable[..., Outcome],
     suggested: Sequence[Finding] = (),
+    source: CandidateSource | None = None,
 ) -> Finding:
     """The conflict's fix that holds: each candidate is applied to the set (its line rewritten) and the set
     resolved again at its newest; one after which the set still does not resolve, or whose check gives up, is
-    dropped. A suggested rewrite (a torch companion moved to torch's line) that holds is the one fix; else
-    every engine fix that holds is offered."""
+    dropped. A suggested rewrite (a torch companion moved to torch's line) that holds is the one fix; then a
+    line that depends on torch moved to a release that accepts the torch line (:func:`_parent_edits`); else
+    every fix that holds, on either side of the conflict."""
+    parents = _parent_edits(conflict, reqs, source) if source is not None else ([], [])
     kept = []
-    for edits in (_suggested_edits(conflict, reqs, suggested), conflict.edits):
+    # torch is the anchor of its family: what depends on it moves first; elsewhere either side may be wrong
+    for edits in (_suggested_edits(conflict, reqs, suggested), parents[0], [*conflict.edits, *parents[1]]):
         kept = _holding(edits, reqs, run)
         if kept:
             break
     return replace(finding, fix="; or ".join(kept) or None)
+
+
+#: How many releases of a direct requirement are read (newest first) for one that accepts the other line.
+PARENT_SCAN = 12
+#: Names whose own line stays when something that depends on them conflicts with it.
+ANCHORS = frozenset({"torch"})
+
+
+def _parent_edits(
+    conflict: Conflict, reqs: Sequence[Req], source: CandidateSource
+) -> tuple[list[tuple[Req, str]], list[tuple[Req, str]]]:
+    """Rewrites of the other side of a conflict: ``xformers 0.0.20 requires torch==2.0.1, but a.txt:1 asks for
+    torch==2.7.1`` moves the xformers line to the newest xformers (of the last :data:`PARENT_SCAN`) whose
+    Requires-Dist accepts a torch the torch line allows. Returned as (edits for anchored names, the rest)."""
+    anchored: list[tuple[Req, str]] = []
+    others: list[tuple[Req, str]] = []
+    direct = {c.requirement.name: c.requirement for c in conflict.causes if c.parent is None}
+    for cause in conflict.causes:
+        name = cause.requirement.name
+        if cause.parent is None or name not in direct:
+            continue
+        parent_name = canonicalize_name(cause.parent.split(" ", 1)[0].split("[", 1)[0])
+        line = next((r for r in reqs if r.name == parent_name), None)
+        if line is None:
+            continue
+        version = _accepting(parent_name, name, direct[name].specifier, source)
+        if version is None:
+            continue
+        exact = any(s.operator in {"==", "==="} for s in line.specifier)
+        spec = SpecifierSet(f"=={version}" if exact else _minor_range(version))
+        edit = Req(name=line.name, specifier=spec, extras=line.extras, origin=line.origin)
+        (anchored if name in ANCHORS else others).append((edit, f"change {line.origin} to {line.identifier}{spec}"))
+    return anchored, others
+
+
+def _accepting(parent: NormalizedName, name: str, wanted: SpecifierSet, source: CandidateSource) -> Version | None:
+    """The newest release of ``parent`` (of the last :data:`PARENT_SCAN`) that requires ``name`` in a range
+    sharing a release with ``wanted``."""
+    for found in list(source.candidates(parent, SpecifierSet(), pinned=False))[:PARENT_SCAN]:
+        for text in source.requires_dist(found) or ():
+            try:
+                req = Requirement(text)
+            except InvalidRequirement:
+                continue
+            if canonicalize_name(req.name) != name or (req.marker is not None and "extra" in str(req.marker)):
+                continue
+            if next(iter(source.candidates(canonicalize_name(name), wanted & req.specifier, pinned=False)), None):
+                return found.version
+    return None
 
 
 def _holding(edits: Sequence[tuple[Req, str]], reqs: Sequence[Req], run: Callable[..., Outcome]) -> list[str]:
