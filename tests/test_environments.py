@@ -249,3 +249,31 @@ def test_build_arg_gives_an_arg_its_value(ml: list[str], capsys: pytest.CaptureF
     assert code == 0 and doc["environments"][0]["resolution"]["highest"] == {"lib": "1.5.0"}
     code, _, err = run(["check", "Dockerfile", "--build-arg", "LIB", *ml], capsys)
     assert code == 2 and "is not NAME=VALUE" in err
+
+
+@pytest.mark.parametrize(("flavor", "warned"), [("runtime", True), ("base", True), ("devel", False)])
+def test_an_sdist_that_compiles_cuda_code_on_an_image_without_nvcc(
+    ml: list[str],
+    index_server: IndexServer,
+    wheel_cache: WheelCache,
+    flavor: str,
+    warned: bool,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """flash-attn has only an sdist here: pip builds it, which needs nvcc; a -runtime or -base image has none."""
+    publish(index_server, wheel_cache, {"flash-attn": [Rel("2.5.8", sdist_only=True)]})
+    Path("Dockerfile").write_text(
+        f"FROM nvidia/cuda:12.1.1-{flavor}-ubuntu22.04\n"
+        "RUN apt-get update && apt-get install -y python3-pip\nRUN pip install flash-attn==2.5.8\n"
+    )
+    code, doc = check_json(["Dockerfile", *ml], capsys)
+    assert code == 0, doc
+    found = {f["code"]: f for f in doc["findings"] if f["package"] == "flash-attn"}
+    assert "no-wheel" in found
+    assert ("needs-cuda-toolkit" in found) is warned
+    if warned:
+        toolkit = found["needs-cuda-toolkit"]
+        assert toolkit["severity"] == "warning" and toolkit["line"] == 3
+        assert f"-{flavor}-" in toolkit["message"] and "prebuilt wheel" in toolkit["message"]
+        (row,) = doc["environments"][0]["requirements"]
+        assert "needs-cuda-toolkit" in row["findings"]

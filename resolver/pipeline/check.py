@@ -15,6 +15,7 @@ from dataclasses import fields, replace
 from typing import TYPE_CHECKING
 
 from resolver.core.model import Finding, Severity
+from resolver.cuda.toolkit import toolkit_findings
 from resolver.index.client import IndexClient, IndexUnreachableError, IntegrityError
 from resolver.index.finder import Finder
 from resolver.pipeline.environment import Environment, environments
@@ -118,6 +119,7 @@ def _check_environment(
                 index_free = _assumed(resolved, target) if assumed else resolved
             if assumed:
                 verification = replace(verification, findings=_assumed(verification.findings, target))
+            index_free = (*index_free, *toolkit_findings(verification.findings, env.image))
             verification = replace(verification, rows=_with_codes(verification.rows, index_free))
             stats = tuple((f.name, int(getattr(client.stats, f.name))) for f in fields(client.stats))
     except IndexUnreachableError as exc:

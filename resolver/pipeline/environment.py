@@ -41,6 +41,7 @@ from resolver.pipeline.session import IndexOptions, index_settings
 from resolver.results import ASSUMED_PYTHON
 
 if TYPE_CHECKING:
+    from resolver.cuda.target import ImageFacts
     from resolver.docker.check import DockerTarget
     from resolver.docker.indexes import DockerIndexes
     from resolver.results import FileResult, RelaxResult
@@ -71,6 +72,7 @@ class Environment:
     focus: frozenset[tuple[str, int]] | None = None  # the lines this environment reports rows for (None: all)
     # the index-free findings again, for these direct requirements (the torch family narrowed to what resolved)
     recheck: Callable[[Sequence[Direct]], tuple[Finding, ...]] | None = None
+    image: ImageFacts | None = None  # the Dockerfile's final image, when the files install into one
 
     def resolved_findings(self, versions: Mapping[str, Version]) -> tuple[Finding, ...]:
         """The index-free findings computed on the torch family's resolved versions: each torch, torchvision
@@ -191,6 +193,7 @@ def _environment(
         name=f"{optional[0].display} with {optional[1]}" if optional else ", ".join(f.display for f in files),
         focus=focus,
         recheck=lambda narrowed: facts_of(directs=list(narrowed)).findings,
+        image=facts.image,
     )
 
 
@@ -217,6 +220,7 @@ class TargetFacts:
     findings: tuple[Finding, ...]
     python_source: str | None = None  # where ``python`` was read, e.g. "python:3.10-slim" or an apt install
     indexes: tuple[DockerIndexes, ...] = ()  # the index sets the Dockerfiles' installs name
+    image: ImageFacts | None = None  # the final image of the last Dockerfile, when there is one
 
 
 def _docker(f: FileResult, *, relaxed: bool) -> DockerTarget:
@@ -300,4 +304,5 @@ def target_facts(
         findings=tuple(findings),
         python_source=docker.image.python_source if docker and docker.python else None,
         indexes=tuple(d.indexes for d in dockers),
+        image=docker.image if docker else None,
     )
