@@ -634,3 +634,21 @@ def test_a_package_that_pins_torch_moves_to_a_release_for_the_torch_line(
     Path("requirements.txt").write_text("torch==2.7.1\nxformers==0.0.31\n")
     assert (pip_installs(index_url(ml)) or {}).get("xformers") == "0.0.31"
     assert check_json(["requirements.txt", *ml], capsys)[0] == 0
+
+
+def test_a_requires_python_that_excludes_only_the_patch_release_says_so(
+    ml: list[str], index_server: IndexServer, wheel_cache: WheelCache, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """scalene 1.5.51 asks for !=3.11.0: pip with --python-version 3.11 (which it takes as 3.11.0) finds no
+    release (asserted), and so does the check, which says the exclusion is of the patch release, not of 3.11;
+    with the build's patch release named, there is nothing to report."""
+    publish(index_server, wheel_cache, {"scalene": [Rel("1.5.51", requires_python="!=3.11.0,>=3.8")]})
+    Path("requirements.txt").write_text("scalene==1.5.51\n")
+    assert pip_installs(index_url(ml)) is None
+    code, doc = check_json(["requirements.txt", *ml], capsys)
+    assert code == 1
+    (finding,) = [f for f in doc["findings"] if f["code"] == "requires-python"]
+    assert "excludes Python 3.11.0" in finding["message"] and "a later 3.11.x is allowed" in finding["message"]
+    at = ml.index("--python")
+    code, doc = check_json(["requirements.txt", *ml[:at], "--python", "3.11.7", *ml[at + 2 :]], capsys)
+    assert code == 0 and doc["environments"][0]["target"]["python_full_version"] == "3.11.7"

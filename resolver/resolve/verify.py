@@ -24,7 +24,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from packaging.requirements import InvalidRequirement, Requirement
-from packaging.specifiers import SpecifierSet
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import InvalidWheelFilename, NormalizedName, canonicalize_name, parse_wheel_filename
 from packaging.version import Version
 
@@ -121,12 +121,20 @@ def _check_releases(
     usable_python = [r for r in fitting if r.python_ok]
     if not usable_python:
         asks = next((r.requires_python for r in fitting if r.requires_python), None)
+        full = str(target.markers.get("python_full_version", python))
+        patch_only = asks is not None and _other_patch_allowed(asks, target.python_version, full)
         findings.append(
             direct.finding(
                 "requires-python",
                 Severity.ERROR,
-                f"every release of {direct.name} in {direct.text} excludes Python {python}"
-                + (f" (the newest asks for {asks})" if asks else ""),
+                f"every release of {direct.name} in {direct.text} excludes Python {full if patch_only else python}"
+                + (f" (the newest asks for {asks})" if asks else "")
+                + (
+                    f"; the target's full version is {full}, and a later {python}.x is allowed: give --python "
+                    f"with the patch release the build uses"
+                    if patch_only
+                    else ""
+                ),
                 fix=f"choose a target Python the package supports, or a range of {direct.name} that supports {python}",
             )
         )
@@ -415,6 +423,18 @@ def _answer(direct: Direct, resolution: Resolution | None) -> Version | None:
     if version is None or (direct.url is None and not direct.specifier.contains(version, prereleases=True)):
         return None
     return version
+
+
+def _other_patch_allowed(requires_python: str, minor: tuple[int, ...], full: str) -> bool:
+    """Whether ``requires_python`` excludes the target's full version (``3.11.0``) but allows a later patch of
+    the same minor (``!=3.11.0``): then the finding is about the assumed patch, and says so."""
+    try:
+        spec = SpecifierSet(requires_python)
+    except InvalidSpecifier:
+        return False
+    major, minor_no = minor[0], minor[1]
+    later = (Version(f"{major}.{minor_no}.{patch}") for patch in range(1, 30))
+    return not spec.contains(full, prereleases=True) and any(spec.contains(v, prereleases=True) for v in later)
 
 
 def _dynamic(highest: Resolution | None, lowest: Resolution | None) -> list[Finding]:
