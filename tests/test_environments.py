@@ -11,7 +11,7 @@ import pytest
 
 from tests.indexserver.server import IndexServer
 from tests.indexserver.wheels import WheelCache
-from tests.installers import pip_installs
+from tests.installers import pip_installs, uv_compiles
 from tests.scenario import Rel, publish
 from tests.test_check import check_json, index_server, index_url, ml, run
 
@@ -277,3 +277,31 @@ def test_an_sdist_that_compiles_cuda_code_on_an_image_without_nvcc(
         assert f"-{flavor}-" in toolkit["message"] and "prebuilt wheel" in toolkit["message"]
         (row,) = doc["environments"][0]["requirements"]
         assert "needs-cuda-toolkit" in row["findings"]
+
+
+@pytest.mark.parametrize("tool", ["pip", "uv pip"])
+def test_a_dockerfile_is_resolved_with_the_index_strategy_of_its_installer(
+    ml: list[str], index_server: IndexServer, wheel_cache: WheelCache, tool: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The main index has shared-lib 2.0.0, an extra index 1.0.0. pip merges them and installs 2.0.0; uv asks the
+    extra index first and takes 1.0.0 from it (both asserted). The check follows the RUN line's installer."""
+    publish(index_server, wheel_cache, {"shared-lib": [Rel("2.0.0")]})
+    with IndexServer() as extra:
+        publish(extra, wheel_cache, {"shared-lib": [Rel("1.0.0")]})
+        Path("requirements.txt").write_text("shared-lib>=1.0\n")
+        expected = {"pip": "2.0.0", "uv pip": "1.0.0"}[tool]
+        if tool == "pip":
+            assert pip_installs(index_server.url, "--extra-index-url", extra.url) == {"shared-lib": expected}
+        else:
+            assert uv_compiles(index_server.url, "--extra-index-url", extra.url) == {"shared-lib": expected}
+        Path("Dockerfile").write_text(
+            f"FROM python:3.11-slim\nRUN {tool} install --system --extra-index-url {extra.url} 'shared-lib>=1.0'\n"
+            if tool == "uv pip"
+            else f"FROM python:3.11-slim\nRUN pip install --extra-index-url {extra.url} 'shared-lib>=1.0'\n"
+        )
+        code, doc = check_json(["Dockerfile", *ml], capsys)
+        assert code == 0, doc
+        (env,) = doc["environments"]
+        assert env["resolution"]["highest"] == {"shared-lib": expected}
+        assert env["resolution"]["sources"]["shared-lib"] == (index_server.url if tool == "pip" else extra.url)
+        assert env["indexes"] == ([index_server.url, extra.url] if tool == "pip" else [extra.url, index_server.url])

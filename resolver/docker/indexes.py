@@ -12,7 +12,9 @@ own command line. A check resolves the image's installs together, so they are re
 - every ``--extra-index-url``, ``ENV PIP_EXTRA_INDEX_URL`` (uv: ``UV_EXTRA_INDEX_URL``, ``UV_INDEX``) and
   ``--find-links``/``PIP_FIND_LINKS`` URL is asked too, as pip merges them;
 - a value that uses an ARG/ENV without a value, or a find-links folder inside the image (which the check
-  cannot read), is in ``unread`` with its line, so the report can say what it did not ask.
+  cannot read), is in ``unread`` with its line, so the report can say what it did not ask;
+- ``uv``: every install is ``uv pip install``, which takes each project from the first index that has it,
+  the extra indexes before the main one (uv's ``first-index`` strategy), instead of merging them as pip does.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ class DockerIndexes:
     find_links: tuple[str, ...] = ()
     pre: bool = False
     unread: tuple[tuple[str, int], ...] = ()  # (value as written, line) of what could not be asked
+    uv: bool = False  # every install is ``uv pip install``: uv's index strategy, not pip's
 
 
 def _usable(arg: PipArg, unread: list[tuple[str, int]], *, link: bool = False) -> str | None:
@@ -74,4 +77,5 @@ def docker_indexes(df: Dockerfile, installs: tuple[PipInstall, ...]) -> DockerIn
         find_links=tuple(dict.fromkeys(links)),
         pre=pre,
         unread=tuple(dict.fromkeys(unread)),
+        uv=bool(installs) and all(pi.tool == "uv" for pi in installs),
     )

@@ -45,11 +45,13 @@ class IndexSettings:
     extra_index_urls: tuple[str, ...] = ()
     find_links: tuple[str, ...] = ()
     origin: str = "pip default"
+    extras_first: bool = False  # uv's order: the extra indexes are asked before the main one
 
     @property
     def urls(self) -> tuple[str, ...]:
-        """Every index URL, the main one first."""
-        return ((self.index_url,) if self.index_url else ()) + self.extra_index_urls
+        """Every index URL in the order they are asked: the main one first (pip), or last (uv)."""
+        main = (self.index_url,) if self.index_url else ()
+        return self.extra_index_urls + main if self.extras_first else main + self.extra_index_urls
 
 
 def _split(value: str) -> tuple[str, ...]:

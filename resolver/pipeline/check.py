@@ -19,7 +19,7 @@ from resolver.cuda.toolkit import toolkit_findings
 from resolver.index.client import IndexClient, IndexUnreachableError, IntegrityError
 from resolver.index.finder import Finder
 from resolver.pipeline.environment import Environment, environments
-from resolver.pipeline.session import IndexOptions, open_cache, open_client
+from resolver.pipeline.session import IndexOptions, first_index, open_cache, open_client
 from resolver.resolve.source import IndexSource
 from resolver.resolve.verify import verify
 from resolver.results import ASSUMED_PYTHON, CheckOutcome, CheckReport
@@ -100,7 +100,7 @@ def _check_environment(
                 on_client(client)
             finder.warm_up()
             source = IndexSource(finder=finder, client=client)
-            merged = options.best_across_indexes and len(env.index.urls) + len(env.index.find_links) > 1
+            merged = not first_index(env.index, options) and len(env.index.urls) + len(env.index.find_links) > 1
             verification = verify(
                 list(env.directs),
                 finder=finder,

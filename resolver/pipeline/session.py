@@ -8,7 +8,7 @@ Cost: nothing until :func:`open_client` is entered; the client loads httpx with 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from resolver.docker.indexes import DockerIndexes
     from resolver.results import FileResult
 
-__all__ = ["IndexOptions", "index_settings", "open_cache", "open_client"]
+__all__ = ["IndexOptions", "first_index", "index_settings", "open_cache", "open_client"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -53,7 +53,9 @@ def index_settings(
 ) -> tuple[IndexSettings, bool]:
     """The indexes to ask (flags, the files' own options, the Dockerfiles' ENV and RUN options, pip's
     configuration) and whether pre-releases count. A Dockerfile's main index comes before a requirements
-    file's: its ENV and RUN options are what pip is given when it installs that file in the image."""
+    file's: its ENV and RUN options are what pip is given when it installs that file in the image. When
+    every install of the Dockerfiles is ``uv pip install``, the indexes are asked in uv's order (extras
+    first; with :func:`first_index`, the first that has a project serves it)."""
     from_files = index_options(
         [requirements_model(f.original.text, f.display) for f in files if f.kind == "requirements"]
     )
@@ -71,7 +73,15 @@ def index_settings(
         file_find_links=(*(u for d in dockers for u in d.find_links), *_local_links(from_files.find_links, files)),
         file_no_index=from_files.no_index,
     )
+    if dockers and all(d.uv for d in dockers):
+        settings = replace(settings, extras_first=True)
     return settings, options.pre or from_files.pre or any(d.pre for d in dockers)
+
+
+def first_index(settings: IndexSettings, options: IndexOptions) -> bool:
+    """Whether a project is taken from the first index that has it (uv's strategy, or ``--first-index``)
+    instead of the best version across all of them (pip's)."""
+    return settings.extras_first or not options.best_across_indexes
 
 
 def _local_links(links: tuple[str, ...], files: Sequence[FileResult]) -> tuple[str, ...]:
@@ -94,5 +104,5 @@ def open_client(settings: IndexSettings, options: IndexOptions, cache: Cache | N
         retries=options.retries,
         offline=options.offline,
         refresh=options.refresh,
-        best_across_indexes=options.best_across_indexes,
+        best_across_indexes=not first_index(settings, options),
     )
