@@ -305,3 +305,20 @@ def test_a_dockerfile_is_resolved_with_the_index_strategy_of_its_installer(
         assert env["resolution"]["highest"] == {"shared-lib": expected}
         assert env["resolution"]["sources"]["shared-lib"] == (index_server.url if tool == "pip" else extra.url)
         assert env["indexes"] == ([index_server.url, extra.url] if tool == "pip" else [extra.url, index_server.url])
+
+
+def test_an_extra_that_names_the_project_itself_stands_for_those_extras(
+    ml: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``all = ["demo[gpu]"]`` in demo's own pyproject is no package to look up on the index (it was a false
+    not-found): pip and uv read it as the gpu extra's dependencies."""
+    Path("pyproject.toml").write_text(
+        _PYPROJECT.replace('gpu = ["numpy>=2.0,<2.3"]', 'gpu = ["numpy>=2.0,<2.3"]\nall = ["Demo[gpu]"]')
+    )
+    code, doc = check_json(["pyproject.toml", "--extra", "all", *ml], capsys)
+    assert code == 0, doc
+    main, everything = doc["environments"]
+    assert main["name"] == "pyproject.toml"
+    assert everything["name"] == "pyproject.toml with extra all"
+    assert [(r["package"], r["newest"]) for r in everything["requirements"]] == [("numpy", "2.2.6")]
+    assert everything["resolution"]["highest"] == {"lib": "1.9.0", "numpy": "2.2.6"}

@@ -163,11 +163,28 @@ def directs_from_requirements(model: RequirementsFile, *, path: str, constraint:
 
 
 def directs_from_pyproject(project: PyProject, *, path: str, table: str | None = None) -> list[Direct]:
-    """The main dependencies of a pyproject.toml, or those of one optional set's ``table`` (module docstring)."""
+    """The main dependencies of a pyproject.toml, or those of one optional set's ``table`` (module docstring).
+
+    A dependency on the project itself (``onetrainer[cuda]`` in an extra of onetrainer) is no package to look
+    up: as pip and uv read it, it stands for the dependencies of those extras, which are read in its place
+    (each extra once)."""
+    return _directs(project, path=path, tables=(table,) if table is not None else _MAIN_TABLES, seen=set())
+
+
+def _directs(project: PyProject, *, path: str, tables: tuple[str, ...], seen: set[str]) -> list[Direct]:
     out: list[Direct] = []
+    own = canonicalize_name(project.name) if project.name else None
     for dep in project.dependencies:
-        if dep.table not in ((table,) if table is not None else _MAIN_TABLES):
+        if dep.table not in tables:
             continue
+        if own is not None and dep.style is DependencyStyle.PEP508:
+            req = parse_requirement(dep.text, path=path, line=dep.line, col_offset=dep.col)
+            if req.name is not None and canonicalize_name(req.name) == own:
+                wanted = [f"project.optional-dependencies.{e}" for e in req.extras]
+                fresh = tuple(t for t in wanted if t not in seen)
+                seen.update(fresh)
+                out.extend(_directs(project, path=path, tables=fresh, seen=seen) if fresh else ())
+                continue
         if dep.style is DependencyStyle.PEP508:
             req = parse_requirement(dep.text, path=path, line=dep.line, col_offset=dep.col)
             out.append(_direct(req, text=_shown(req), path=path, line=dep.line, constraint=False))

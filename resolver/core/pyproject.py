@@ -97,6 +97,7 @@ class PyProject:
 
     dependencies: tuple[Dependency, ...]
     relax_config: Mapping[str, object] | None
+    name: str | None = None  # [project].name (or Poetry's), to know a self-reference (``demo[gpu]``) as one
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +141,9 @@ def parse(text: str, *, path: str = "pyproject.toml") -> PyProject:
         )
         deps.append((offset, dep))
     deps.sort(key=lambda pair: pair[0])
-    return PyProject(dependencies=tuple(dep for _, dep in deps), relax_config=walker.relax_config())
+    return PyProject(
+        dependencies=tuple(dep for _, dep in deps), relax_config=walker.relax_config(), name=walker.project_name()
+    )
 
 
 def apply_edits(text: str, edits: Mapping[Key, str], *, path: str = "pyproject.toml") -> str:
@@ -205,6 +208,15 @@ class _Walker:
             if self._table(("tool", "poetry", "group", group)) is not None:
                 self._poetry(("tool", "poetry", "group", group, "dependencies"))
         self._poetry(("tool", "poetry", "dev-dependencies"))
+
+    def project_name(self) -> str | None:
+        """``[project].name``, else ``[tool.poetry].name``, when it is a string."""
+        for key in (("project",), ("tool", "poetry")):
+            table = self._table(key)
+            value = table.get("name") if table is not None else None
+            if isinstance(value, str):
+                return value
+        return None
 
     def relax_config(self) -> Mapping[str, object] | None:
         tool = self._table(("tool",))

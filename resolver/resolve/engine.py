@@ -18,10 +18,14 @@ from resolvelib import BaseReporter, ResolutionImpossible, ResolutionTooDeep, Re
 from resolver.resolve.model import Conflict, ConflictCause, Mode, Pin, Req, Resolution
 from resolver.resolve.provider import CandidateSource, Provider, ResolvedCandidate
 
-__all__ = ["MAX_ROUNDS", "Outcome", "look_ahead", "resolve"]
+__all__ = ["MAX_REJECTIONS", "MAX_ROUNDS", "Outcome", "look_ahead", "resolve"]
 
 #: resolvelib's round limit: enough for torch-scale sets, small enough to fail in seconds, not hours.
 MAX_ROUNDS = 20_000
+#: How many candidates one search may turn down before it gives up (``resolution-too-complex``). The real files
+#: of the truth corpus need at most 387 (h2ogpt's, which gives up anyway, 7,607); a set that backtracks through
+#: every jax release (ultralytics' ``export`` extra) turned down tens of thousands over ten CPU minutes.
+MAX_REJECTIONS = 3_000
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -75,9 +79,9 @@ def resolve(
 ) -> Outcome:
     """Resolve ``requirements`` for the target described by ``markers``, within ``constraints``. In lowest mode,
     ``floors`` are the identifiers tried oldest first (default: every direct one; see :class:`Provider`).
-    ``max_rounds`` (default :data:`MAX_ROUNDS`) bounds the search, and ``max_rejections`` the candidates it may
-    turn down (each can cost a metadata request; a round can turn down many); running out of either is a
-    ``gave_up`` conflict."""
+    ``max_rounds`` (default :data:`MAX_ROUNDS`) bounds the search, and ``max_rejections`` (default
+    :data:`MAX_REJECTIONS`) the candidates it may turn down (each can cost a metadata request; a round can turn
+    down many); running out of either is a ``gave_up`` conflict."""
     direct = frozenset(r.identifier for r in requirements)
     provider = Provider(
         source=source,
@@ -89,7 +93,7 @@ def resolve(
         floors=floors,
     )
     source.look_ahead(requirements, provider)
-    tally = _Tally(max_rejections)
+    tally = _Tally(MAX_REJECTIONS if max_rejections is None else max_rejections)
     resolver: Resolver[Req, ResolvedCandidate, str] = Resolver(provider, tally)
     try:
         rounds = MAX_ROUNDS if max_rounds is None else max_rounds
