@@ -322,3 +322,17 @@ def test_an_extra_that_names_the_project_itself_stands_for_those_extras(
     assert everything["name"] == "pyproject.toml with extra all"
     assert [(r["package"], r["newest"]) for r in everything["requirements"]] == [("numpy", "2.2.6")]
     assert everything["resolution"]["highest"] == {"lib": "1.9.0", "numpy": "2.2.6"}
+
+
+def test_one_unreachable_index_shared_by_environments_is_said_once(
+    ml: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A pyproject's main set and its extras share the index: when it cannot be reached, the reason is one
+    line naming every environment it stopped, not one line each."""
+    Path("pyproject.toml").write_text(_PYPROJECT)
+    at = ml.index("--index-url")
+    args = [*ml[:at], "--index-url", _closed_port_url(), *ml[at + 2 :], "--retries", "0"]
+    code, out, _ = run(["check", "pyproject.toml", *args], capsys)
+    assert code == 3
+    (line,) = [x for x in out.splitlines() if x.startswith("relax-pins: error")]
+    assert "(pyproject.toml; pyproject.toml with extra cpu; pyproject.toml with extra gpu;" in line

@@ -186,10 +186,14 @@ def render_text(
                 lines.extend(f"{c.path}:{c.line}: {c.before} -> {c.after}" for c in f.changes)
     lines.extend(render_findings(all_findings, quiet=quiet, color=color))
     if check is not None and check.stopped:
+        # one line per reason: the environments of one pyproject share their index, and would repeat it
+        reasons: dict[str, list[str]] = {}
         for env in check.environments:
             if env.stopped:
-                where = f" ({env.name or ', '.join(env.files)})" if several else ""
-                lines.append(f"relax-pins: error{where}: {env.unreachable or env.integrity}")
+                reasons.setdefault(env.unreachable or env.integrity or "", []).append(env.name or ", ".join(env.files))
+        for reason, names in reasons.items():
+            where = f" ({'; '.join(names)})" if several else ""
+            lines.append(f"relax-pins: error{where}: {reason}")
         lines.append("no files changed")
     if not quiet:
         lines.append(_summary(result, all_findings, wrote=wrote, check=check))
