@@ -53,7 +53,7 @@ class FileResult:
     text: str
     changes: tuple[Change, ...] = ()
     constraint: bool = False
-    origin: str = ""  # the input (display) whose environment the file installs into; "" when not planned
+    origins: tuple[str, ...] = ()  # the inputs (displays) whose environments the file installs into
     build_args: tuple[tuple[str, str], ...] = ()  # a Dockerfile's --build-arg values, as the build is given them
 
     @property

@@ -336,3 +336,79 @@ def test_one_unreachable_index_shared_by_environments_is_said_once(
     assert code == 3
     (line,) = [x for x in out.splitlines() if x.startswith("relax-pins: error")]
     assert "(pyproject.toml; pyproject.toml with extra cpu; pyproject.toml with extra gpu;" in line
+
+
+@pytest.mark.parametrize("order", [("requirements.txt", "dev.txt"), ("dev.txt", "requirements.txt")])
+def test_each_environment_holds_every_file_its_input_reaches(
+    ml: list[str], order: tuple[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """dev.txt includes requirements.txt: its environment holds both, whichever is given first (it used to lose
+    the include when requirements.txt came first, and call a conflicting set ok)."""
+    Path("requirements.txt").write_text("torchvision==0.22.1\n")
+    Path("dev.txt").write_text("-r requirements.txt\ntorch==2.0.1\n")
+    code, doc = check_json([*order, *ml], capsys)
+    assert code == 1
+    envs = {e["name"]: e for e in doc["environments"]}
+    assert envs["requirements.txt"]["error"] is None and envs["requirements.txt"]["resolution"]["highest"]
+    assert sorted(envs["dev.txt"]["files"]) == ["dev.txt", "requirements.txt"]
+    errors = {f["code"] for f in envs["dev.txt"]["findings"] if f["severity"] == "error"}
+    assert errors == {"unresolvable", "torch-family-mismatch"}
+    assert not [f for f in envs["requirements.txt"]["findings"] if f["severity"] == "error"]
+
+
+def test_two_dockerfiles_that_install_one_file_both_hold_it(ml: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    Path("requirements.txt").write_text("torchvision==0.22.1\n")
+    base = "FROM python:3.11-slim\nCOPY requirements.txt .\nRUN pip install -r requirements.txt"
+    Path("Dockerfile").write_text(base + "\n")
+    Path("Dockerfile.gpu").write_text(base + " torch==2.0.1\n")
+    code, doc = check_json(["Dockerfile", "Dockerfile.gpu", *ml], capsys)
+    assert code == 1
+    first, second = doc["environments"]
+    assert first["files"] == ["Dockerfile", "requirements.txt"] and first["error"] is None
+    assert sorted(second["files"]) == ["Dockerfile.gpu", "requirements.txt"]
+    assert any(f["code"] == "unresolvable" for f in second["findings"])
+
+
+def test_a_fix_on_a_line_of_several_words_goes_to_its_own_word(
+    ml: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    Path("Dockerfile").write_text("FROM python:3.11-slim\nRUN pip install torch==2.7.1 torchvision==0.15.2\n")
+    code, doc = check_json(["Dockerfile", *ml], capsys)
+    assert code == 1
+    (finding,) = [f for f in doc["findings"] if f["code"] == "unresolvable"]
+    assert finding["fix"] == "change Dockerfile:2 to torchvision==0.22.1 (torch-family-mismatch)"
+
+
+def test_extra_needs_only_one_pyproject_of_several_to_have_it(
+    ml: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    Path("a").mkdir()
+    Path("b").mkdir()
+    Path("a/pyproject.toml").write_text(_PYPROJECT)
+    Path("b/pyproject.toml").write_text('[project]\nname = "b"\nversion = "1"\ndependencies = ["lib>=1.5"]\n')
+    code, doc = check_json(["a/pyproject.toml", "b/pyproject.toml", "--extra", "gpu", *ml], capsys)
+    assert code == 0, doc
+    assert [e["name"] for e in doc["environments"]] == [
+        "a/pyproject.toml",
+        "a/pyproject.toml with extra gpu",
+        "b/pyproject.toml",
+    ]
+
+
+def test_a_word_built_in_the_shell_does_not_mark_the_other_words_of_its_line(
+    ml: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``pip install lib==1.9.0 $EXTRA`` (no value) and ``PKGS="lib app" && pip install $PKGS`` (a value the
+    shell splits into two words, which is not modelled): what cannot be read is said unchecked, and lib's own
+    row stays its own."""
+    Path("Dockerfile").write_text(
+        'FROM python:3.11-slim\nARG EXTRA\nRUN pip install lib==1.9.0 $EXTRA\nRUN PKGS="lib app" && pip install $PKGS\n'
+    )
+    code, doc = check_json(["Dockerfile", *ml], capsys)
+    assert code == 0, doc
+    (row,) = doc["environments"][0]["requirements"]
+    assert (row["package"], row["findings"]) == ("lib", [])
+    assert [(f["code"], f["line"]) for f in doc["findings"] if f["code"] != "exact-pin"] == [
+        ("unchecked", 3),
+        ("unchecked", 4),
+    ]

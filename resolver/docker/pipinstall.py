@@ -305,7 +305,9 @@ def _assignments(commands: Sequence[Sequence[Word]]) -> dict[str, str | None]:
         if not rest or any(not eq or not _NAME.fullmatch(name) for name, eq, _ in pairs):
             continue
         for word, (name, _, value) in zip(rest, pairs, strict=True):
-            out[name] = None if word.unresolved else value
+            # a value with spaces would be split into several words where it is used unquoted, which the
+            # expansion here does not model: such a variable counts as unknown, and its use as unchecked
+            out[name] = None if word.unresolved or any(c.isspace() for c in value) else value
     return out
 
 

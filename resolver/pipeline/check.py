@@ -159,7 +159,8 @@ def _with_codes(rows: tuple[Row, ...], findings: tuple[Finding, ...]) -> tuple[R
     out = []
     for row in rows:
         req = row.requirement
-        codes = [*extra.get((req.path, req.line, req.name), ()), *extra.get((req.path, req.line, None), ())]
+        line_wide = [c for c in extra.get((req.path, req.line, None), ()) if c != "unchecked"]  # of another word
+        codes = [*extra.get((req.path, req.line, req.name), ()), *line_wide]
         new = tuple(c for c in dict.fromkeys(codes) if c not in row.codes and c != "exact-pin")
         out.append(replace(row, codes=(*row.codes, *new)) if new and row.applies else row)
     return tuple(out)

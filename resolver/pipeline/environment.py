@@ -112,12 +112,31 @@ def environments(result: RelaxResult, options: IndexOptions, *, relaxed: bool) -
     indexes (the options, its files' own options, its Dockerfile's RUN options) and its own findings (the
     Dockerfile's and the CUDA matrix's, :func:`target_facts`).
     """
+    _check_extras(result.files, options.extras, relaxed=relaxed)
     out: list[Environment] = []
-    for files in groups(result.files):
-        out.append(_environment(files, result, options, relaxed=relaxed))
+    for name, files in groups(result.files):
+        out.append(_environment(files, result, options, relaxed=relaxed, name=name))
         for f, optional in _optional_sets(files, options.extras, relaxed=relaxed):
-            out.append(_environment(files, result, options, relaxed=relaxed, optional=(f, optional)))
+            out.append(_environment(files, result, options, relaxed=relaxed, name=name, optional=(f, optional)))
     return tuple(out)
+
+
+def _check_extras(files: tuple[FileResult, ...], wanted: tuple[str, ...] | None, *, relaxed: bool) -> None:
+    """``--extra`` names that no pyproject.toml of the run has are a typo (bad input); one of several files may
+    lack a name another has."""
+    pyprojects = [f for f in files if f.kind == "pyproject"]
+    if not wanted or not pyprojects:
+        return
+    sets = [
+        s for f in pyprojects for s in optional_sets(pyproject_model(f.text if relaxed else f.original.text, f.display))
+    ]
+    unknown = {canonicalize_name(n) for n in wanted} - {canonicalize_name(s.name) for s in sets}
+    if unknown:
+        have = ", ".join(dict.fromkeys(str(s) for s in sets)) or "none"
+        raise InputError(
+            f"--extra {', '.join(sorted(unknown))}: no such extra or dependency group (it has: {have})",
+            path=pyprojects[0].display,
+        )
 
 
 def _optional_sets(
@@ -125,31 +144,22 @@ def _optional_sets(
 ) -> list[tuple[FileResult, OptionalSet]]:
     """The optional sets of the pyproject files among ``files`` that ``wanted`` names (``None``: all)."""
     out: list[tuple[FileResult, OptionalSet]] = []
+    names = {canonicalize_name(n) for n in wanted} if wanted is not None else None
     for f in files:
-        if f.kind != "pyproject":
-            continue
-        sets = optional_sets(pyproject_model(f.text if relaxed else f.original.text, f.display))
-        if wanted is not None:
-            names = {canonicalize_name(n) for n in wanted}
-            unknown = names - {canonicalize_name(s.name) for s in sets}
-            if unknown:
-                have = ", ".join(str(s) for s in sets) or "none"
-                raise InputError(
-                    f"--extra {', '.join(sorted(unknown))}: no such extra or dependency group (it has: {have})",
-                    path=f.display,
-                )
-            sets = [s for s in sets if canonicalize_name(s.name) in names]
-        out.extend((f, s) for s in sets)
+        if f.kind == "pyproject":
+            sets = optional_sets(pyproject_model(f.text if relaxed else f.original.text, f.display))
+            out.extend((f, s) for s in sets if names is None or canonicalize_name(s.name) in names)
     return out
 
 
-def groups(files: tuple[FileResult, ...]) -> list[tuple[FileResult, ...]]:
-    """The files grouped by the input whose environment they install into (``FileResult.origin``), in the
-    order the inputs were given."""
+def groups(files: tuple[FileResult, ...]) -> list[tuple[str, tuple[FileResult, ...]]]:
+    """The files grouped by the inputs whose environments they install into (``FileResult.origins``; a file
+    included by two inputs is in both), in the order the inputs were given."""
     grouped: dict[str, list[FileResult]] = {}
     for f in files:
-        grouped.setdefault(f.origin or f.display, []).append(f)
-    return [tuple(group) for group in grouped.values()]
+        for origin in f.origins or (f.display,):
+            grouped.setdefault(origin, []).append(f)
+    return [(origin, tuple(group)) for origin, group in grouped.items()]
 
 
 def _environment(
@@ -158,6 +168,7 @@ def _environment(
     options: IndexOptions,
     *,
     relaxed: bool,
+    name: str,
     optional: tuple[FileResult, OptionalSet] | None = None,
 ) -> Environment:
     shown = {f.display for f in files}
@@ -190,7 +201,7 @@ def _environment(
         directs=tuple(directs),
         findings=facts.findings,
         python_source="--python" if options.python else facts.python_source or ASSUMED_PYTHON,
-        name=f"{optional[0].display} with {optional[1]}" if optional else ", ".join(f.display for f in files),
+        name=f"{optional[0].display} with {optional[1]}" if optional else name,
         focus=focus,
         recheck=lambda narrowed: facts_of(directs=list(narrowed)).findings,
         image=facts.image,

@@ -87,14 +87,22 @@ def plan_relax(settings: RelaxSettings) -> RelaxResult:
 def _with_origins(
     files: list[FileResult], reached: list[tuple[Path, bool, list[Path]]], target: Path | None
 ) -> tuple[FileResult, ...]:
-    """Each file's ``origin``: the input whose environment it installs into. A file a Dockerfile installs
-    belongs to that Dockerfile's image; any other file to the ``--dockerfile`` target when there is one, else
-    to the first input that reaches it."""
-    origin: dict[Path, Path] = {}
-    for root, docker, keys in sorted(reached, key=lambda r: not r[1]):
+    """Each file's ``origins``: the inputs whose environments it installs into, each with every file it reaches.
+    A Dockerfile's environment holds the files it installs; an input a Dockerfile installs has no environment
+    of its own (it is checked in the image); an input no Dockerfile installs is its own environment, or, with
+    ``--dockerfile``, part of that image's (``target``)."""
+    installed = {key for _, docker, keys in reached if docker for key in keys}
+    origins: dict[Path, list[Path]] = {}
+    for root, docker, keys in reached:
+        if not docker and root.resolve() in installed:
+            continue
+        env = target if target is not None and not docker else root
         for key in keys:
-            origin.setdefault(key, target if target is not None and not docker else root)
-    return tuple(replace(f, origin=display_path(origin.get(f.path.resolve(), f.path))) for f in files)
+            if env not in origins.setdefault(key, []):
+                origins[key].append(env)
+    return tuple(
+        replace(f, origins=tuple(display_path(o) for o in origins.get(f.path.resolve(), [f.path]))) for f in files
+    )
 
 
 def _plan_one(

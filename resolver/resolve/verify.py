@@ -513,6 +513,7 @@ def _unreached_floors(
 
 #: The search budget of re-checking one fix: a fix whose check runs out of it is not offered.
 FIX_PROOF_ROUNDS, FIX_PROOF_REJECTIONS = 200, 200
+_FIX_BUDGET = {"max_rounds": FIX_PROOF_ROUNDS, "max_rejections": FIX_PROOF_REJECTIONS}
 
 
 def _suggested_edits(conflict: Conflict, reqs: Sequence[Req], suggested: Sequence[Finding]) -> list[tuple[Req, str]]:
@@ -522,7 +523,8 @@ def _suggested_edits(conflict: Conflict, reqs: Sequence[Req], suggested: Sequenc
     edits = []
     for finding in suggested:
         text = finding.get("replace")
-        req = next((r for r in reqs if (r.origin.path, r.origin.line) == (finding.path, finding.line)), None)
+        place = (finding.path, finding.line, finding.package)
+        req = next((r for r in reqs if (r.origin.path, r.origin.line, r.name) == place), None)
         if text is None or req is None or req.name not in named | parents:
             continue
         try:
@@ -648,10 +650,10 @@ def _constrained(
                 moved = list(reqs)
                 old = reqs[k]
                 moved[k] = Req(name=old.name, specifier=SpecifierSet(rng), extras=old.extras, origin=old.origin)
-                if run(moved, mode=Mode.HIGHEST).resolution is not None:
+                if run(moved, mode=Mode.HIGHEST, **_FIX_BUDGET).resolution is not None:
                     fixes.append(f"change {direct.path}:{direct.line} to {name}{rng}")
             widened = {**constraints, name: direct.specifier}
-            if run(reqs, mode=Mode.HIGHEST, constraints=widened).resolution is not None:
+            if run(reqs, mode=Mode.HIGHEST, constraints=widened, **_FIX_BUDGET).resolution is not None:
                 where = ", ".join(f"{c.path}:{c.line}" for c in lines[name])
                 fixes.append(f"change {where} to {name}{direct.specifier} (or drop it)")
     return replace(
