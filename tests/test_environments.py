@@ -70,15 +70,20 @@ def test_a_file_the_dockerfile_installs_is_checked_in_the_image(
     assert env["target"]["python"] == "3.12"
 
 
-def test_an_unreachable_index_stops_only_its_own_environment(ml: list[str], capsys: pytest.CaptureFixture[str]) -> None:
-    """The Dockerfile's extra index refuses connections: its environment is unchecked (exit 3), while the
-    other file's typo is still looked up on its own index and named with the close name."""
+def test_an_unreachable_index_stops_only_its_own_environment(
+    ml: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The main index of one environment (its RUN line's --index-url, which beats pip's configuration) refuses
+    connections: that environment is unchecked (exit 3), while the other file's typo is still looked up on
+    its own index and named with the close name."""
     Path("a").mkdir()
     Path("b").mkdir()
     Path("a/requirements.txt").write_text("tokenizers>=0.15\ntokenziers>=0.15\n")
     dead = _closed_port_url()
-    Path("b/Dockerfile").write_text(f"FROM python:3.11-slim\nRUN pip install --extra-index-url {dead} app==1.1.0\n")
-    args = ["a/requirements.txt", "b/Dockerfile", *ml, "--retries", "0"]
+    Path("b/Dockerfile").write_text(f"FROM python:3.11-slim\nRUN pip install --index-url {dead} app==1.1.0\n")
+    at = ml.index("--index-url")
+    monkeypatch.setenv("PIP_INDEX_URL", ml[at + 1])
+    args = ["a/requirements.txt", "b/Dockerfile", *ml[:at], *ml[at + 2 :], "--retries", "0"]
     code, doc = check_json(args, capsys)
     assert code == 3
     first, second = doc["environments"]
@@ -86,12 +91,41 @@ def test_an_unreachable_index_stops_only_its_own_environment(ml: list[str], caps
     (typo,) = [f for f in first["findings"] if f["code"] == "not-found"]
     assert typo["package"] == "tokenziers" and "a misspelling of tokenizers" in typo["fix"]
     assert second["error"] is not None and "127.0.0.1" in second["error"]
-    assert second["indexes"] == [index_url(ml), dead]
+    assert second["indexes"] == [dead]
     assert second["requirements"] == [] and second["resolution"]["highest"] is None
-    assert not [f for f in doc["findings"] if f["code"] == "empty-range"]
     code, out, _ = run(["check", *args], capsys)
     assert code == 3
     assert "relax-pins: error (b/Dockerfile): " in out
+    assert out.count("relax-pins: error") == 1
+
+
+def test_an_unreachable_extra_index_leaves_the_rest_checked(ml: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    """An extra index that refuses connections does not stop its environment: pip reads the other indexes when
+    one cannot be fetched, and so does the check. What the lost index might serve is unknown, so a claim that
+    something is missing becomes unchecked, naming it (exit 3), and what resolved is reported as resolved."""
+    dead = _closed_port_url()
+    Path("requirements.txt").write_text(f"--extra-index-url {dead}\napp==1.1.0\ntorch==1.10.1+cu113\n")
+    # pip: installs app 1.1.0 without the dead index, and cannot find torch 1.10.1+cu113 on the others
+    Path("requirements.txt").write_text(f"--extra-index-url {dead}\napp==1.1.0\n")
+    assert pip_installs(index_url(ml), "--retries", "0") is not None
+    Path("requirements.txt").write_text(f"--extra-index-url {dead}\napp==1.1.0\ntorch==1.10.1+cu113\n")
+    args = ["requirements.txt", *ml, "--retries", "0"]
+    code, doc = check_json(args, capsys)
+    assert code == 3, doc
+    (env,) = doc["environments"]
+    assert env["indexes"] == [index_url(ml), dead]
+    assert env["error"] is not None and dead in env["error"] and "unchecked" in env["error"]
+    rows = {r["package"]: r for r in env["requirements"]}
+    assert rows["app"]["findings"] == [] and rows["app"]["newest"] == "1.1.0"
+    assert rows["torch"]["findings"] == ["unchecked"]
+    (torch,) = [f for f in env["findings"] if f["package"] == "torch" and "not confirmed" in f["message"]]
+    assert torch["code"] == "unchecked" and torch["severity"] == "warning"
+    assert dead in torch["message"] and "no release" in torch["message"]
+    assert torch["fix"] == f"check again where {dead} can be reached"  # never a move off the +cu113 build
+    assert not [f for f in doc["findings"] if f["severity"] == "error"]
+    code, out, _ = run(["check", *args], capsys)
+    assert code == 3
+    assert f"relax-pins: error: {dead}: " in out and "what it serves is unchecked" in out
     assert out.count("relax-pins: error") == 1
 
 
@@ -141,6 +175,9 @@ def test_an_index_the_file_names_that_cannot_be_reached_is_exit_3_not_empty_rang
     (env,) = doc["environments"]
     assert env["error"] is not None and "127.0.0.1" in env["error"]
     assert not [f for f in doc["findings"] if f["code"] in {"empty-range", "not-found"}]
+    (torch,) = [f for f in env["findings"] if f.get("was") == "empty-range"]
+    assert torch["code"] == "unchecked" and dead in torch["message"]
+    assert [r["findings"] for r in env["requirements"]] == [["unchecked"]]
 
 
 @pytest.mark.parametrize(
@@ -412,3 +449,4 @@ def test_a_word_built_in_the_shell_does_not_mark_the_other_words_of_its_line(
         ("unchecked", 3),
         ("unchecked", 4),
     ]
+

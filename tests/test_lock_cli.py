@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 
 import pytest
 
+from resolver.cli import main
 from tests.indexserver.server import IndexServer
 from tests.test_check import index_server, ml, run
 
@@ -71,3 +73,17 @@ def test_layers_writes_files_fragment_and_summary(
     assert fragment.count("RUN --mount=type=cache,target=/root/.cache/pip") == len(layer_names)
     torch_layer = next(Path("layers").glob("02-torch*.txt")).read_text()
     assert "torch==2.7.1" in torch_layer and "--hash=sha256:" in torch_layer
+
+
+def test_lock_with_an_unreachable_extra_index_writes_nothing(ml: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    """A check reads on without an extra index it cannot reach (and says what is unchecked); a lock must not:
+    versions locked without that index may not be the ones pip installs."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}/simple/"
+    Path("requirements.txt").write_text(f"--extra-index-url {dead}\nlib>=1.5\n")
+    code = main(["lock", "requirements.txt", "-o", "pylock.toml", *ml, "--retries", "0"])
+    out = capsys.readouterr()
+    assert code == 3, out
+    assert dead in out.out + out.err
+    assert not Path("pylock.toml").exists()

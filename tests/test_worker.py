@@ -9,6 +9,7 @@ import json
 import os
 import pickle
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
@@ -245,3 +246,21 @@ def test_an_unreachable_index_reads_the_same_with_workers(ml: dict[str, Any], in
     assert code_alone == code_forked == 3
     assert forked["environments"][0]["error"] == alone["environments"][0]["error"]
     assert "/simple/" in forked["environments"][0]["error"] and "503" in forked["environments"][0]["error"]
+
+
+@pytest.mark.skipif(default_count() == 0, reason="one core: no workers are forked")
+def test_an_unreachable_extra_index_found_by_a_worker_is_reported(ml: dict[str, Any]) -> None:
+    """A worker process that finds an extra index down tells the parent with its answer: the check says the
+    same (exit 3, the index named, the set still resolved) with workers as without."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}/simple/"
+    extra = ("--retries", "0", "--extra-index-url", dead)
+    code_alone, alone = _check(ml, "cache-a", workers=False, extra=extra)
+    code_forked, forked = _check(ml, "cache-b", workers=True, extra=extra)
+    assert code_alone == code_forked == 3
+    assert forked["environments"][0]["index"]["worker_views"] > 0
+    assert forked["environments"][0]["error"] == alone["environments"][0]["error"]
+    assert dead in forked["environments"][0]["error"]
+    assert _verdict(forked) == _verdict(alone)
+    assert forked["environments"][0]["resolution"]["highest"]["torch"].startswith("2.7.")

@@ -69,7 +69,9 @@ class IndexClient:
 
     Thread-safe: ``project``/``metadata`` may be called from many threads; each distinct page or file is
     fetched once per client (results and errors are memoized). ``backoff`` is the first retry's upper
-    bound in seconds (tests make it tiny). Use as a context manager, or call :meth:`close`.
+    bound in seconds (tests make it tiny). ``partial=True`` reads on without an extra index or find-links
+    page that cannot be reached and lists it in :attr:`down` (a check; a lock must not). Use as a context
+    manager, or call :meth:`close`.
     """
 
     def __init__(
@@ -86,6 +88,7 @@ class IndexClient:
         best_across_indexes: bool = False,
         netrc: bool = True,
         backoff: float = 0.5,
+        partial: bool = False,
     ) -> None:
         self.settings = settings
         self._cache = cache
@@ -105,21 +108,27 @@ class IndexClient:
             max_connections=self._max_connections,
             netrc=netrc,
         )
+        indexes = tuple(self._transport.register(url).rstrip("/") + "/" for url in settings.urls)
+        find_links = tuple(self._transport.register(location) for location in settings.find_links)
+        main = None if settings.index_url is None else self._transport.register(settings.index_url).rstrip("/") + "/"
+        # Without a main index nothing is known for sure, so nothing is tolerated (module docstring of pages).
+        tolerated = frozenset() if main is None or not partial else frozenset((*indexes, *find_links)) - {main}
         self._pages = Pages(
             self._transport,
             self._loads,
             cache,
-            indexes=tuple(self._transport.register(url).rstrip("/") + "/" for url in settings.urls),
-            find_links=tuple(self._transport.register(location) for location in settings.find_links),
+            indexes=indexes,
+            find_links=find_links,
             offline=offline,
             refresh=refresh,
             best_across_indexes=best_across_indexes,
+            tolerated=tolerated,
         )
         self._metadata_chain = MetadataChain(self._transport, self._loads, cache, offline=offline, refresh=refresh)
         self._projects: dict[str, Future[ProjectPage | None]] = {}
         self._metadata: dict[str, Future[CoreMetadata | None]] = {}
         self._views: dict[str, Future[bytes]] = {}
-        self._offload = Offload(self._loads, self._views, self._load_view)
+        self._offload = Offload(self._loads, self._views, self._load_view, on_down=self._pages.note_down)
 
     # -- the public surface ------------------------------------------------------------------------------
 
@@ -188,6 +197,7 @@ class IndexClient:
             build=build,
             threads=min(self._max_connections, 4),
             close=self.close,
+            down=lambda: dict(self._pages.down),
         )
         return self._offload.start(reader, worker)
 
@@ -238,6 +248,13 @@ class IndexClient:
         """The redacted index (or find-links location) that listed ``link``, ``""`` when unknown."""
         return link.index_url if isinstance(link, IndexedLink) else ""
 
+    @property
+    def down(self) -> dict[str, str]:
+        """The extra indexes and find-links pages that could not be reached (location -> why, redacted): read
+        without them (see :mod:`resolver.index.pages`), so what they serve is unknown."""
+        with self._loads.lock:
+            return dict(self._pages.down)
+
     def close(self) -> None:
         """Wait for running prefetches, drop queued ones, close the connections (and end the workers)."""
         self._offload.close()
@@ -268,7 +285,8 @@ class IndexClient:
         # wins). A body the index serves unchanged keeps its identity, and its view is still good.
         pages: list[tuple[str, CachedPage | None]] = []
         for url in urls:
-            pages.append((url, self._pages.page(url)))
+            index = url[: -len(f"{quote(name)}/")]
+            pages.append((url, self._pages.page_at(index, url)))
             if pages[-1][1] is not None:
                 break
         identity = self._pages.read_identity(urls)

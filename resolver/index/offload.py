@@ -28,7 +28,7 @@ from resolver.index.loads import ClientStats
 from resolver.index.worker import Worker, WorkerGone, default_count, start
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
 
     from packaging.utils import NormalizedName
 
@@ -38,7 +38,11 @@ if TYPE_CHECKING:
     Build = Callable[[ProjectPage | None], bytes]
     LoadView = Callable[[NormalizedName, str, Build], bytes]
 
-__all__ = ["Offload", "ViewWorker"]
+__all__ = ["DOWN", "Offload", "ViewWorker"]
+
+#: Prefix of a counter key that carries a location a worker could not reach: ``"down\n<location>\n<why>"``
+#: (the counters are the one channel every answer has).
+DOWN = "down\n"
 
 logger = logging.getLogger(__name__)
 
@@ -50,8 +54,15 @@ class Offload:
     process (when a worker cannot).
     """
 
-    def __init__(self, loads: Loads, views: dict[str, Future[bytes]], load_view: LoadView) -> None:
+    def __init__(
+        self,
+        loads: Loads,
+        views: dict[str, Future[bytes]],
+        load_view: LoadView,
+        on_down: Callable[[str, str], None] | None = None,
+    ) -> None:
         self._loads = loads
+        self._on_down = on_down
         self._views = views
         self._load_view = load_view
         self._workers: list[Worker] = []
@@ -138,6 +149,10 @@ class Offload:
 
     def _add_counts(self, counts: dict[str, int]) -> None:
         self._loads.count(**{name: amount for name, amount in counts.items() if name in ClientStats.__slots__})
+        for name in counts:
+            if name.startswith(DOWN) and self._on_down is not None:  # a location the worker could not reach
+                location, _, why = name[len(DOWN) :].partition("\n")
+                self._on_down(location, why)
 
 
 class ViewWorker:
@@ -157,8 +172,11 @@ class ViewWorker:
         build: Build,
         threads: int,
         close: Callable[[], None],
+        down: Callable[[], Mapping[str, str]] | None = None,
     ) -> None:
         self._loads = loads
+        self._down = down
+        self._down_sent: set[str] = set()
         self._views = views
         self._load_view = load_view
         self._reader = reader
@@ -217,4 +235,9 @@ class ViewWorker:
                 if getattr(now, f) != getattr(sent, f)
             }
             self._sent = replace(now)
+        if self._down is not None:
+            for location, why in self._down().items():
+                if location not in self._down_sent:
+                    self._down_sent.add(location)
+                    delta[f"{DOWN}{location}\n{why}"] = 1
         return delta

@@ -6,6 +6,11 @@ same-named project on an extra index cannot shadow the main one (dependency conf
 always merged in. ``best_across_indexes=True`` merges every index instead. ``file://`` indexes and find-links
 folders are read from disk.
 
+Down. An extra index or a find-links page (any location in ``tolerated``) that cannot be reached is noted in
+:attr:`Pages.down` (location -> why) and not asked again this run; the pages are read from the other
+locations, as pip does when a page cannot be fetched. What it would have served is unknown, so a caller
+treats every claim of absence as unchecked. The main index is never tolerated: without it nothing is known.
+
 When. Cached pages are used without a request while ``Cache-Control: max-age`` holds (or
 :data:`HEURISTIC_FRESHNESS` when the server says nothing), then revalidated with
 ``If-None-Match``/``If-Modified-Since``. ``offline=True`` answers from the cache only and never opens a
@@ -93,6 +98,7 @@ class Pages:
         offline: bool,
         refresh: bool,
         best_across_indexes: bool,
+        tolerated: frozenset[str] = frozenset(),
     ) -> None:
         self._transport = transport
         self._loads = loads
@@ -110,6 +116,30 @@ class Pages:
         self.parse_slots = threading.Semaphore(2)
         self._links: dict[str, Future[tuple[IndexedLink, ...]]] = {}
         self._page_bodies: dict[str, str] = {}  # page URL -> sha256 of the cached body this run read, or "404"
+        self._tolerated = tolerated
+        #: tolerated locations that could not be reached (location -> why, redacted), in the order met
+        self.down: dict[str, str] = {}
+
+    def page_at(self, location: str, url: str) -> CachedPage | None:
+        """:meth:`page`, except that a tolerated location that cannot be reached is noted in :attr:`down` and
+        answers ``None`` (now and for the rest of the run)."""
+        if location in self.down:
+            return None
+        try:
+            return self.page(url)
+        except IndexUnreachableError as exc:
+            if location not in self._tolerated:
+                raise
+            self.note_down(location, f"{exc.reason} ({exc.tried.partition(',')[0]})")
+            return None
+
+    def note_down(self, location: str, why: str) -> None:
+        """Note that ``location`` could not be reached (here, or in a worker process that read pages)."""
+        with self._lock:
+            if location in self.down:
+                return
+            self.down[location] = why
+        logger.warning("%s could not be reached (%s); read without it", redact(location), why)
 
     def page(self, url: str, *, refresh: bool = False) -> CachedPage | None:
         """A page body with its validators; ``None`` for 404/410. Cache rules in the module docstring."""
@@ -199,7 +229,7 @@ class Pages:
         found: list[tuple[str, ProjectPage]] = []
         for index in self._indexes:
             url = f"{index}{quote(name)}/"
-            page = self.page(url)
+            page = self.page_at(index, url)
             if page is None:
                 continue
             parsed = self.parse(name, index, url, page, extra=extra, compact=True)
@@ -307,7 +337,14 @@ class Pages:
                         uri = entry.resolve().as_uri()
                         links.append(IndexedLink(filename=entry.name, url=uri, index_url=redact(location)))
                 continue
-            page = self.page(location) if path is None else self._local_page(path, path.resolve().as_uri())
+            if path is None:
+                if location in self.down:
+                    continue
+                page = self.page_at(location, location)
+                if page is None and location in self.down:
+                    continue
+            else:
+                page = self._local_page(path, path.resolve().as_uri())
             if page is None:
                 logger.warning("find-links location %s was not found; ignored", redact(location))
                 continue

@@ -4,13 +4,15 @@
 verifies either the ranges as they are (``relax-pins check``) or as the relax command would write them.
 An index that cannot be reached is a value here (``unreachable``, per environment), not an exception: the
 command still reports every finding that did not need the index and every other environment, writes nothing
-and exits 3.
+and exits 3. An extra index or find-links page that cannot be reached does not stop its environment: the set is
+verified with the other locations, and every claim that something is missing or conflicts (which the lost
+location might disprove) becomes ``unchecked``, naming it (:func:`partial`).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import fields, replace
 from typing import TYPE_CHECKING
 
@@ -18,6 +20,7 @@ from resolver.core.model import Finding, Severity
 from resolver.cuda.toolkit import toolkit_findings
 from resolver.index.client import IndexClient, IndexUnreachableError, IntegrityError
 from resolver.index.finder import Finder
+from resolver.index.urls import redact
 from resolver.pipeline.environment import Environment, environments
 from resolver.pipeline.session import IndexOptions, first_index, open_cache, open_client
 from resolver.resolve.source import IndexSource
@@ -27,10 +30,10 @@ from resolver.results import ASSUMED_PYTHON, CheckOutcome, CheckReport
 if TYPE_CHECKING:
     from resolver.core.target import Target
     from resolver.index.cache import Cache
-    from resolver.resolve.verify import Row
+    from resolver.resolve.verify import Row, Verification
     from resolver.results import RelaxResult
 
-__all__ = ["check_files", "exact_pin_findings"]
+__all__ = ["ABSENCE", "check_files", "exact_pin_findings", "partial"]
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +96,7 @@ def _check_environment(
         python_source=env.python_source,
     )
     try:
-        with open_client(env.index, options, cache) as client:
+        with open_client(env.index, options, cache, partial=True) as client:
             finder = Finder(client, target, allow_prereleases=pre)
             finder.offload_views()  # first: it forks only while this process has one thread
             if on_client is not None:
@@ -114,7 +117,10 @@ def _check_environment(
             if env.focus is not None:  # an optional set's environment: its own lines' rows
                 rows = tuple(r for r in verification.rows if (r.requirement.path, r.requirement.line) in env.focus)
                 verification = replace(verification, rows=rows)
-            if verification.highest is not None:  # CUDA and family findings on what pip installs
+            down = client.down
+            # CUDA and family findings on what pip installs; not when a location is down, since a build it
+            # serves (torch 1.10.0+cu111 on a find-links page) would have been chosen over the one resolved
+            if verification.highest is not None and not down:
                 resolved = env.resolved_findings({p.name: p.version for p in verification.highest.pins})
                 index_free = _assumed(resolved, target) if assumed else resolved
             if assumed:
@@ -126,8 +132,56 @@ def _check_environment(
         return replace(stopped, unreachable=str(exc))
     except IntegrityError as exc:
         return replace(stopped, integrity=str(exc))
+    if down:
+        verification = partial(verification, down)
+        reason = "; ".join(f"{redact(location)}: {why}" for location, why in down.items())
+        them = "it, so what it serves" if len(down) == 1 else "them, so what they serve"
+        stopped = replace(stopped, unreachable=f"{reason}; checked without {them} is unchecked")
     findings = (*index_free, *verification.findings)
     return replace(stopped, verification=verification, findings=findings, stats=stats)
+
+
+#: Claims that a location the check could not read might disprove: something missing, or a set that conflicts.
+ABSENCE = frozenset(
+    {
+        "not-found",
+        "empty-range",
+        "yanked",
+        "requires-python",
+        "no-wheel",
+        "python-unsupported",
+        "unresolvable",
+        "lowest-unresolvable",
+        "lower-bound-unreachable",
+    }
+)
+
+
+def partial(verification: Verification, down: Mapping[str, str]) -> Verification:
+    """The verification of a set read without the locations in ``down``: each claim of absence or conflict
+    becomes ``unchecked`` (a warning that keeps the claim's words, names what was not read, and offers no fix:
+    a fix found without that location, such as a move to a version the main index has, could break what the
+    location was named for), since a version that location serves could clear it. What resolved stays: more
+    candidates cannot undo a solution pip would find."""
+    where = " and ".join(redact(location) for location in down)
+    findings = tuple(
+        replace(
+            f,
+            code="unchecked",
+            severity=Severity.WARNING,
+            message=f"{f.message}; not confirmed: {where} could not be reached, and may serve what is missing",
+            fix=f"check again where {where} can be reached",
+            data=(*f.data, ("was", f.code)),
+        )
+        if f.code in ABSENCE
+        else f
+        for f in verification.findings
+    )
+    rows = tuple(
+        replace(row, codes=tuple(dict.fromkeys("unchecked" if c in ABSENCE else c for c in row.codes)))
+        for row in verification.rows
+    )
+    return replace(verification, findings=findings, rows=rows)
 
 
 #: Findings whose truth depends on the target's Python: when that Python is assumed, they are not errors.

@@ -95,8 +95,11 @@ def open_cache(options: IndexOptions) -> Cache | None:
     return None if options.no_cache else Cache(options.cache_dir or default_cache_dir())
 
 
-def open_client(settings: IndexSettings, options: IndexOptions, cache: Cache | None) -> IndexClient:
-    """An index client for ``settings`` with the network options every command shares."""
+def open_client(
+    settings: IndexSettings, options: IndexOptions, cache: Cache | None, *, partial: bool = False
+) -> IndexClient:
+    """An index client for ``settings`` with the network options every command shares. ``partial``: an extra
+    index or find-links page that cannot be reached is read without (the check; a lock never is)."""
     return IndexClient(
         settings,
         cache=cache,
@@ -105,4 +108,5 @@ def open_client(settings: IndexSettings, options: IndexOptions, cache: Cache | N
         offline=options.offline,
         refresh=options.refresh,
         best_across_indexes=not first_index(settings, options),
+        partial=partial,
     )

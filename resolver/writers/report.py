@@ -25,8 +25,8 @@ SCHEMA_VERSION = 2
 
 
 def finding_dict(f: Finding) -> dict[str, object]:
-    """One finding as the JSON schema spells it."""
-    return {
+    """One finding as the JSON schema spells it (``was``: the code of a claim made ``unchecked``)."""
+    doc: dict[str, object] = {
         "code": f.code,
         "severity": f.severity.value,
         "path": f.path,
@@ -35,6 +35,10 @@ def finding_dict(f: Finding) -> dict[str, object]:
         "message": f.message,
         "fix": f.fix,
     }
+    was = f.get("was")
+    if was is not None:
+        doc["was"] = was
+    return doc
 
 
 def _versions(resolution: Resolution | None) -> dict[str, str] | None:
