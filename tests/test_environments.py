@@ -450,3 +450,27 @@ def test_a_word_built_in_the_shell_does_not_mark_the_other_words_of_its_line(
         ("unchecked", 4),
     ]
 
+
+def test_a_dependency_group_is_checked_with_the_groups_it_includes(
+    ml: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``{include-group = "..."}`` (PEP 735) used to be skipped: a group made only of includes was not checked
+    at all, and a conflict between a group and what it includes went unseen."""
+    Path("pyproject.toml").write_text(
+        '[project]\nname = "demo"\nversion = "0.1"\ndependencies = ["lib>=1.5"]\n\n'
+        '[dependency-groups]\nlint = ["numpy>=2.0,<2.3"]\ntest = ["numpy<2", {include-group = "lint"}]\n'
+        'ci = [{include-group = "Lint"}]\n'
+    )
+    code, doc = check_json(["pyproject.toml", *ml], capsys)
+    names = [e["name"] for e in doc["environments"]]
+    assert names == [
+        "pyproject.toml",
+        "pyproject.toml with group lint",
+        "pyproject.toml with group test",
+        "pyproject.toml with group ci",
+    ]
+    _, lint, test, ci = doc["environments"]
+    assert ci["resolution"]["highest"] == lint["resolution"]["highest"] == {"lib": "1.9.0", "numpy": "2.2.6"}
+    assert test["resolution"]["highest"] is None
+    assert [f["code"] for f in test["findings"]] == ["duplicate", "unresolvable"]  # numpy on lines 7 and 8
+    assert code == 1

@@ -16,6 +16,7 @@ import tomlkit
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from resolver.core.directs import directs_from_pyproject, optional_sets
 from resolver.core.pyproject import (
     Dependency,
     DependencyStyle,
@@ -503,6 +504,10 @@ def test_edit_of_duplicate_strings_touches_only_the_one_asked_for() -> None:
         ("[project]\noptional-dependencies = 3\n", 2, 25, "must be a table, found an integer"),
         ('[project.optional-dependencies]\ngpu = "x"\n', 2, 7, "optional-dependencies.gpu must be an array"),
         ("[dependency-groups]\ndev = [{foo = 1}]\n", 2, 8, "{include-group = ...}"),
+        ('[dependency-groups]\ndev = [{include-group = "tset"}]\ntest = []\n', 2, 8, "'tset', which is no group"),
+        ('[dependency-groups]\na = [{include-group = "b"}]\nb = [{include-group = "a"}]\n', 2, 6, "(a cycle)"),
+        ('[dependency-groups]\na = ["x", {include-group = "A"}]\n', 2, 11, "includes 'A', which includes 'a'"),
+        ("[dependency-groups]\na = [{include-group = 1}]\n", 2, 23, "must be the name of a dependency group"),
         ("project = true\n", 1, 11, "project must be a table, found a boolean"),
         ("[tool.poetry.dependencies]\ntorch = 2\n", 2, 9, "torch must be a version string"),
         ("[tool.poetry.dependencies]\ntorch = {version = 2}\n", 2, 20, "torch.version must be"),
@@ -650,8 +655,10 @@ def _documents(draw: st.DrawFn) -> tuple[str, list[str]]:
             lines.append(f"{extra} = {pep508_array()}")
     if draw(st.booleans()):
         lines += ["", "[dependency-groups]"]
-        for group in draw(st.lists(st.sampled_from(["dev", "docs"]), unique=True, max_size=2)):
-            include = '{include-group = "docs"}, ' if draw(st.booleans()) else ""
+        groups = draw(st.lists(st.sampled_from(["dev", "docs"]), unique=True, max_size=2))
+        for group in groups:  # dev may include docs (an include names a group there is, never itself: PEP 735)
+            includes = group == "dev" and "docs" in groups and draw(st.booleans())
+            include = '{include-group = "docs"}, ' if includes else ""
             lines.append(f"{group} = [{include}{pep508_array()[1:]}")
     sections: list[tuple[str, str]] = []
     if draw(st.booleans()):
@@ -713,3 +720,21 @@ def test_edits_change_only_the_edited_strings(document: tuple[str, list[str]], d
     for old, fresh in zip(deps, new_deps, strict=True):
         assert fresh.text == edits.get(old.key, old.text)
     assert _strip_strings(text, deps, set(edits)) == _strip_strings(new, new_deps, set(edits))
+
+
+def test_a_dependency_group_includes_groups_by_normalized_name() -> None:
+    """PEP 735: ``{include-group = "..."}`` names another group, compared as normalized names; its
+    dependencies are the group's too, through any depth, each group once."""
+    text = (
+        "[dependency-groups]\n"
+        'dev = ["ruff==0.5.0", {include-group = "Test_Tools"}]\n'
+        'test-tools = ["pytest==8.0.0", {include-group = "base"}]\n'
+        'base = ["attrs==23.1.0"]\n'
+        'all = [{include-group = "dev"}, {include-group = "base"}]\n'
+    )
+    project = parse(text)
+    assert project.group_includes == {"dev": ("test-tools",), "test-tools": ("base",), "all": ("dev", "base")}
+    assert project.included_groups("all") == ("all", "dev", "base", "test-tools")
+    names = [d.name for d in directs_from_pyproject(project, path="p", table="dependency-groups.all")]
+    assert names == ["ruff", "pytest", "attrs"]
+    assert [str(s) for s in optional_sets(project)] == ["group dev", "group test-tools", "group base", "group all"]

@@ -62,8 +62,10 @@ def _optional_set(table: str) -> OptionalSet | None:
 
 
 def optional_sets(project: PyProject) -> list[OptionalSet]:
-    """The optional sets that hold at least one dependency, in file order."""
-    found = (_optional_set(dep.table) for dep in project.dependencies)
+    """The optional sets that hold at least one dependency (a dependency group may hold them only through the
+    groups it includes), in file order."""
+    found = [_optional_set(dep.table) for dep in project.dependencies]
+    found += [_optional_set(f"dependency-groups.{group}") for group in project.group_includes]
     return list(dict.fromkeys(s for s in found if s is not None))
 
 
@@ -165,10 +167,19 @@ def directs_from_requirements(model: RequirementsFile, *, path: str, constraint:
 def directs_from_pyproject(project: PyProject, *, path: str, table: str | None = None) -> list[Direct]:
     """The main dependencies of a pyproject.toml, or those of one optional set's ``table`` (module docstring).
 
-    A dependency on the project itself (``onetrainer[cuda]`` in an extra of onetrainer) is no package to look
-    up: as pip and uv read it, it stands for the dependencies of those extras, which are read in its place
-    (each extra once)."""
-    return _directs(project, path=path, tables=(table,) if table is not None else _MAIN_TABLES, seen=set())
+    A dependency group's table stands for it and every group it includes. A dependency on the project itself
+    (``onetrainer[cuda]`` in an extra of onetrainer) is no package to look up: as pip and uv read it, it
+    stands for the dependencies of those extras, which are read in its place (each extra once)."""
+    tables: tuple[str, ...]
+    if table is None:
+        tables = _MAIN_TABLES
+    elif table.startswith("dependency-groups."):  # a group and the groups it includes (PEP 735)
+        tables = tuple(
+            f"dependency-groups.{g}" for g in project.included_groups(table.removeprefix("dependency-groups."))
+        )
+    else:
+        tables = (table,)
+    return _directs(project, path=path, tables=tables, seen=set())
 
 
 def _directs(project: PyProject, *, path: str, tables: tuple[str, ...], seen: set[str]) -> list[Direct]:

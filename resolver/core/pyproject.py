@@ -3,7 +3,8 @@
 Supported (the rest of the file is only written back, byte for byte):
 
 - ``[project].dependencies`` and every extra of ``[project.optional-dependencies]``: PEP 508 strings.
-- ``[dependency-groups]`` (PEP 735): PEP 508 strings; ``{include-group = "..."}`` entries are skipped.
+- ``[dependency-groups]`` (PEP 735): PEP 508 strings, and ``{include-group = "..."}`` entries, recorded in
+  :attr:`PyProject.group_includes` (a name that is no group, or a cycle, is bad input at its place).
 - Poetry: ``[tool.poetry.dependencies]`` (``python`` skipped), ``[tool.poetry.group.<g>.dependencies]``
   and ``[tool.poetry.dev-dependencies]``. A value is a constraint string (``torch = "2.7.1"``), a table
   with a ``version`` (inline or a ``[tool.poetry.dependencies.torch]`` section; the key ends with
@@ -30,11 +31,12 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NoReturn
 
 import tomlkit
 from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 from tomlkit.container import OutOfOrderTableProxy
 from tomlkit.exceptions import InvalidStringError, ParseError, TOMLKitError
@@ -98,6 +100,15 @@ class PyProject:
     dependencies: tuple[Dependency, ...]
     relax_config: Mapping[str, object] | None
     name: str | None = None  # [project].name (or Poetry's), to know a self-reference (``demo[gpu]``) as one
+    #: dependency group -> the groups its ``{include-group = ...}`` entries name, as written in [dependency-groups]
+    group_includes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def included_groups(self, group: str) -> tuple[str, ...]:
+        """``group`` and every group it includes, directly or through another, each once (names as written)."""
+        out = [group]
+        for name in out:
+            out.extend(g for g in self.group_includes.get(name, ()) if g not in out)
+        return tuple(out)
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,7 +153,10 @@ def parse(text: str, *, path: str = "pyproject.toml") -> PyProject:
         deps.append((offset, dep))
     deps.sort(key=lambda pair: pair[0])
     return PyProject(
-        dependencies=tuple(dep for _, dep in deps), relax_config=walker.relax_config(), name=walker.project_name()
+        dependencies=tuple(dep for _, dep in deps),
+        relax_config=walker.relax_config(),
+        name=walker.project_name(),
+        group_includes=walker.group_includes(),
     )
 
 
@@ -192,6 +206,7 @@ class _Walker:
     def __init__(self, doc: TOMLDocument, text: str, shift: int, path: str) -> None:
         self.doc, self.text, self.shift, self.path = doc, text, shift, path
         self.found: list[_Found] = []
+        self._includes: list[tuple[str, str, Key]] = []  # (group, the group it includes, the entry's key)
 
     def walk(self) -> None:
         project = self._table(("project",))
@@ -247,9 +262,41 @@ class _Walker:
         for index, entry in enumerate(value):
             if isinstance(entry, String):
                 self._add(entry, table, (*key, index), entry.strip(), DependencyStyle.PEP508)
-            elif not (groups and isinstance(entry, Mapping) and "include-group" in entry):
+            elif groups and isinstance(entry, Mapping) and "include-group" in entry:
+                included = entry["include-group"]
+                if not isinstance(included, str):
+                    self._fail((*key, index, "include-group"), included, "the name of a dependency group")
+                self._includes.append((str(key[-1]), str(included), (*key, index)))
+            else:
                 expected = "a PEP 508 string or {include-group = ...}" if groups else "a PEP 508 string"
                 self._fail((*key, index), entry, expected)
+
+    def group_includes(self) -> dict[str, tuple[str, ...]]:
+        """Each group's includes, by the group names as written (PEP 735 compares them normalized); a name that
+        is no group, or a group that includes itself through others, is :class:`InputError` at the entry."""
+        written = {canonicalize_name(g): g for g in self._table(("dependency-groups",)) or {}}
+        out: dict[str, list[str]] = {}
+        for group, included, key in self._includes:
+            target = written.get(canonicalize_name(included))
+            if target is None:
+                self._bad(key, f"includes {included!r}, which is no group of [dependency-groups]")
+            out.setdefault(group, []).append(target)
+        for group, included, key in self._includes:
+            seen, todo = set(), [written[canonicalize_name(included)]]
+            while todo:
+                name = todo.pop()
+                if name == group:
+                    self._bad(key, f"includes {included!r}, which includes {group!r} again (a cycle)")
+                if name not in seen:
+                    seen.add(name)
+                    todo.extend(out.get(name, ()))
+        return {group: tuple(names) for group, names in out.items()}
+
+    def _bad(self, key: Key, message: str) -> NoReturn:
+        offset = _locate(self.text[self.shift :], key)
+        line, col = (None, None) if offset is None else _line_col(self.text, offset + self.shift)
+        where = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in key)[1:]
+        raise InputError(f"{where} {message}", path=self.path, line=line, col=col)
 
     def _poetry(self, key: Key) -> None:
         table = ".".join(str(part) for part in key)
