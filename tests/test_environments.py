@@ -474,3 +474,23 @@ def test_a_dependency_group_is_checked_with_the_groups_it_includes(
     assert test["resolution"]["highest"] is None
     assert [f["code"] for f in test["findings"]] == ["duplicate", "unresolvable"]  # numpy on lines 7 and 8
     assert code == 1
+
+
+def test_a_requirements_file_the_build_context_lacks_is_said_unchecked(
+    ml: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A Dockerfile that copies and installs a file not beside it used to be "checked 0 requirements", exit 0."""
+    Path("Dockerfile").write_text(
+        "FROM python:3.11-slim\nCOPY ./requirements-gpu.txt .\nRUN pip install -r requirements-gpu.txt\n"
+        "RUN pip install -r /made/in/image.txt app==1.1.0\n"
+    )
+    code, doc = check_json(["Dockerfile", *ml], capsys)
+    assert code == 0
+    missing = [(f["line"], f["message"]) for f in doc["findings"] if f["code"] == "unchecked"]
+    assert missing == [
+        (3, "-r requirements-gpu.txt: its requirements are not checked: requirements-gpu.txt is not there (copied by "
+            "COPY at line 2)"),
+        (4, "-r /made/in/image.txt: its requirements are not checked: no COPY or --mount brings it from the build "
+            "context (made in the image, or from another stage?)"),
+    ]  # fmt: skip
+    assert [f["severity"] for f in doc["findings"] if f["code"] == "unchecked"] == ["warning", "warning"]

@@ -30,6 +30,7 @@ from resolver.pipeline.sources import load_requirements
 from resolver.results import CheckRun, FileResult, RelaxResult, RelaxRun
 
 if TYPE_CHECKING:
+    from resolver.docker.check import RequirementFileRef
     from resolver.index.client import IndexClient
 
 __all__ = ["RelaxSettings", "apply", "plan_relax", "run_check", "run_relax"]
@@ -198,7 +199,29 @@ def _plan_dockerfile(
     for ref in target.requirement_files:
         if ref.path is not None:
             reached.extend(_plan_one(Path(ref.path), policy_for, seen, files, findings, build_args))
+        else:
+            findings.append(_missing_file(ref, display))
     return reached
+
+
+def _missing_file(ref: RequirementFileRef, dockerfile: str) -> Finding:
+    """``unchecked`` for a ``-r``/``-c`` file of a RUN line that is not in the build context: never silence
+    (a Dockerfile whose only install is such a file was "checked 0 requirements", exit 0)."""
+    option = "-c" if ref.constraint else "-r"
+    if ref.candidate is not None:
+        why = f"{ref.candidate} is not there (copied by {ref.via})" if ref.via else f"{ref.candidate} is not there"
+        fix = f"check the Dockerfile in its build context, where {ref.candidate} is"
+    else:
+        why = "no COPY or --mount brings it from the build context (made in the image, or from another stage?)"
+        fix = "check that file on its own, with --dockerfile naming this Dockerfile as its image"
+    return Finding(
+        code="unchecked",
+        severity=Severity.WARNING,
+        path=dockerfile,
+        line=ref.line,
+        message=f"{option} {ref.written}: its requirements are not checked: {why}",
+        fix=fix,
+    )
 
 
 def _result(

@@ -12,9 +12,13 @@ import json
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from packaging.utils import canonicalize_name
+
 from resolver.core.model import Finding, Severity
+from resolver.index.urls import redact
 
 if TYPE_CHECKING:
+    from resolver.core.model import Direct
     from resolver.resolve.model import Resolution
     from resolver.results import CheckOutcome, CheckReport, RelaxResult
 
@@ -131,6 +135,14 @@ def render_findings(findings: Iterable[Finding], *, quiet: bool, color: bool = F
     return [_finding_line(f, color=color) for f in findings if not quiet or f.severity is Severity.ERROR]
 
 
+def _shown_name(direct: Direct) -> str:
+    """The name column: an unnamed URL or path (``git+https://...``) as written, credentials masked, not the
+    normalised name it is counted under."""
+    if direct.url is not None and direct.name == canonicalize_name(direct.url):
+        return redact(direct.url)
+    return direct.name
+
+
 def _table(check: CheckOutcome) -> list[str]:
     verification = check.verification
     if verification is None or not verification.rows:
@@ -138,7 +150,7 @@ def _table(check: CheckOutcome) -> list[str]:
     head = ("requirement", "range", "newest", "lowest", "findings")
     rows = [
         (
-            f"{r.requirement.path}:{r.requirement.line} {r.requirement.name}",
+            f"{r.requirement.path}:{r.requirement.line} {_shown_name(r.requirement)}",
             str(r.requirement.specifier) or "*",
             str(r.newest or "-"),
             str(r.lowest or "-"),
@@ -159,9 +171,10 @@ def _environment_text(check: CheckOutcome) -> list[str]:
         python = check.target.describe()["python"]
         lines.append(f"note: Python {python} is {check.python_source}")
     lines.extend(_table(check))
-    if len(check.indexes) > 1 and check.verification is not None and check.verification.highest is not None:
+    highest = check.verification.highest if check.verification is not None else None
+    if len(check.indexes) > 1 and highest is not None and highest.pins:
         lines.append("where each version comes from:")
-        lines.extend(f"  {p.name} {p.version}: {p.index_url or 'unknown'}" for p in check.verification.highest.pins)
+        lines.extend(f"  {p.name} {p.version}: {p.index_url or 'unknown'}" for p in highest.pins)
     return lines
 
 
