@@ -104,7 +104,7 @@ class CheckOutcome:
     @property
     def python_assumed(self) -> bool:
         """Whether nothing in the inputs or options named the target's Python (it is this interpreter's)."""
-        return self.python_source == ASSUMED_PYTHON
+        return self.python_source.startswith("assumed:")
 
     @property
     def stopped(self) -> bool:

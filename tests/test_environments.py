@@ -494,3 +494,22 @@ def test_a_requirements_file_the_build_context_lacks_is_said_unchecked(
             "context (made in the image, or from another stage?)"),
     ]  # fmt: skip
     assert [f["severity"] for f in doc["findings"] if f["code"] == "unchecked"] == ["warning", "warning"]
+
+
+def test_a_pytorch_image_is_assumed_to_have_a_python_its_torch_supports(
+    ml: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """pytorch/pytorch tags name torch, not Python: the Python assumed lies in what that torch line's wheels
+    support (1.12: 3.7-3.10), so a host Python outside it is not taken for the image's, and the report says
+    it is assumed."""
+    Path("Dockerfile").write_text("FROM pytorch/pytorch:1.12.1-cuda11.3-cudnn8-runtime\nRUN pip install app==1.1.0\n")
+    code, doc = check_json(["Dockerfile", *_no_target(ml)], capsys)
+    assert code == 0, doc
+    (env,) = doc["environments"]
+    here = sys.version_info[:2]
+    expected = f"{here[0]}.{here[1]}" if (3, 7) <= here <= (3, 10) else "3.10"
+    assert env["target"]["python"] == expected
+    assert env["target"]["python_source"].startswith("assumed: the base image pytorch/pytorch:1.12.1")
+    assert "ships a Python in 3.7-3.10" in env["target"]["python_source"]
+    code, out, _ = run(["check", "Dockerfile", *_no_target(ml)], capsys)
+    assert f"note: Python {expected} is assumed: the base image pytorch/pytorch:1.12.1" in out

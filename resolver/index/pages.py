@@ -139,7 +139,7 @@ class Pages:
             if location in self.down:
                 return
             self.down[location] = why
-        logger.warning("%s could not be reached (%s); read without it", redact(location), why)
+        logger.debug("%s could not be reached (%s); read without it", redact(location), why)
 
     def page(self, url: str, *, refresh: bool = False) -> CachedPage | None:
         """A page body with its validators; ``None`` for 404/410. Cache rules in the module docstring."""

@@ -25,7 +25,7 @@ from resolver.pipeline.environment import Environment, environments
 from resolver.pipeline.session import IndexOptions, first_index, open_cache, open_client
 from resolver.resolve.source import IndexSource
 from resolver.resolve.verify import verify
-from resolver.results import ASSUMED_PYTHON, CheckOutcome, CheckReport
+from resolver.results import CheckOutcome, CheckReport
 
 if TYPE_CHECKING:
     from resolver.core.target import Target
@@ -82,7 +82,7 @@ def _check_environment(
     env: Environment, options: IndexOptions, cache: Cache | None, on_client: Callable[[IndexClient], None] | None
 ) -> CheckOutcome:
     target, pre, indexes = env.target, env.pre, env.indexes
-    assumed = env.python_source == ASSUMED_PYTHON
+    assumed = env.python_source.startswith("assumed:")
     index_free = _assumed(env.findings, target) if assumed else env.findings
     # What is reported when the index stops the check: the index-free findings, and why (set below).
     stopped = CheckOutcome(

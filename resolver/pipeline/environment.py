@@ -15,6 +15,7 @@ Glue: it reads the files the pipeline already read, and the local driver for ``-
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
@@ -309,11 +310,30 @@ def target_facts(
                 torch_index=torch_index,
             )
         )
+    python, python_source = None, None
+    if docker is not None and docker.python:
+        python, python_source = docker.python, docker.image.python_source
+    elif docker is not None and docker.image.python_range is not None:
+        python, python_source = _python_in(docker.image)
     return TargetFacts(
-        python=docker.python if docker else None,
+        python=python,
         platform=docker.platform_tag if docker else None,
         findings=tuple(findings),
-        python_source=docker.image.python_source if docker and docker.python else None,
+        python_source=python_source,
         indexes=tuple(d.indexes for d in dockers),
         image=docker.image if docker else None,
+    )
+
+
+def _python_in(image: ImageFacts) -> tuple[str, str]:
+    """The Python assumed for an image known only to ship one in ``python_range`` (``pytorch/pytorch`` tags
+    name torch, not Python): the running interpreter's when it is in the range, else the range's newest, and
+    a ``python_source`` that says it is assumed."""
+    assert image.python_range is not None
+    (lo, hi), here = image.python_range, sys.version_info[:2]
+    chosen = here if lo <= here <= hi else hi
+    span = f"{lo[0]}.{lo[1]}-{hi[0]}.{hi[1]}"
+    return f"{chosen[0]}.{chosen[1]}", (
+        f"assumed: {image.described} ships a Python in {span} (what its torch supports), and nothing says which;"
+        " give --python"
     )
