@@ -388,11 +388,33 @@ def test_an_unpinned_torch_on_a_cuda_12_image_and_on_a_torch_image() -> None:
 
 
 def test_a_torch_line_outside_the_matrix_is_said_unchecked() -> None:
-    """torch 1.10 is older than every line the matrix lists: nothing about its CUDA build is claimed, and the
+    """torch 1.3 is older than every line the matrix lists: nothing about its CUDA build is claimed, and the
     report says so instead of saying nothing."""
-    found = run("torch==1.10.1\ntorchvision==0.11.2\n", cuda="11.3")
+    found = run("torch==1.3.1\ntorchvision==0.4.2\n", cuda="10.1")
     assert where(found) == [("unchecked", "requirements.txt", 1, Severity.INFO)]
     (finding,) = found
     oldest = MATRIX.torch_lines[0].torch
-    assert f"torch==1.10.1 names no torch line the CUDA matrix knows ({oldest} to" in finding.message
+    assert f"torch==1.3.1 names no torch line the CUDA matrix knows ({oldest} to" in finding.message
     assert run("torch==2.7.1\n", cuda="12.8") == []  # a known line on a matching target: nothing to say
+
+
+def test_torch_1_10_from_the_main_index_on_a_cuda_11_3_image_is_a_silent_downgrade() -> None:
+    """The main index's torch 1.10.1 wheel is the CUDA 10.2 build (torch/version.py in the wheel; the matrix
+    row cites it): on a CUDA 11.3 image pip installs it without a word, and the fix is the cu113 build."""
+    (found,) = run("torch==1.10.1\n", cuda="11.3")
+    assert found.code == "cuda-no-wheel" and found.severity is Severity.ERROR
+    assert "pip would take CUDA 10.2 (main index)" in found.message
+    assert found.fix is not None and "/whl/cu113 (torch 1.10 has a cu113 build)" in found.fix
+
+
+def test_a_find_links_page_of_one_variant_decides_the_build() -> None:
+    """detectron2's Dockerfile: ``torch==1.10 -f <base>/whl/cu111/torch_stable.html`` on a CUDA 11.1 image. pip
+    merges the page's files with the index's, and 1.10.0+cu111 sorts above 1.10.0, so the cu111 build is
+    installed: no finding, where the main index's CUDA 10.2 build alone would be a downgrade. An all-variant
+    page decides no build."""
+    image = "FROM nvidia/cuda:11.1.1-cudnn8-devel-ubuntu18.04\n"
+    page = ((f"{IDX}/whl/cu111/torch_stable.html", "Dockerfile", 2),)
+    assert "cuda-no-wheel" not in codes(run("torch==1.10\n", dockerfile=image, python="3.7", index_urls=page))
+    assert "cuda-no-wheel" in codes(run("torch==1.10\n", dockerfile=image, python="3.7"))
+    every = ((f"{IDX}/whl/torch_stable.html", "Dockerfile", 2),)
+    assert "cuda-no-wheel" in codes(run("torch==1.10\n", dockerfile=image, python="3.7", index_urls=every))

@@ -104,11 +104,11 @@ def test_an_unreachable_extra_index_leaves_the_rest_checked(ml: list[str], capsy
     one cannot be fetched, and so does the check. What the lost index might serve is unknown, so a claim that
     something is missing becomes unchecked, naming it (exit 3), and what resolved is reported as resolved."""
     dead = _closed_port_url()
-    Path("requirements.txt").write_text(f"--extra-index-url {dead}\napp==1.1.0\ntorch==1.10.1+cu113\n")
-    # pip: installs app 1.1.0 without the dead index, and cannot find torch 1.10.1+cu113 on the others
+    Path("requirements.txt").write_text(f"--extra-index-url {dead}\napp==1.1.0\ntorch==2.4.0+cu124\n")
+    # pip: installs app 1.1.0 without the dead index, and cannot find torch 2.4.0+cu124 on the others
     Path("requirements.txt").write_text(f"--extra-index-url {dead}\napp==1.1.0\n")
     assert pip_installs(index_url(ml), "--retries", "0") is not None
-    Path("requirements.txt").write_text(f"--extra-index-url {dead}\napp==1.1.0\ntorch==1.10.1+cu113\n")
+    Path("requirements.txt").write_text(f"--extra-index-url {dead}\napp==1.1.0\ntorch==2.4.0+cu124\n")
     args = ["requirements.txt", *ml, "--retries", "0"]
     code, doc = check_json(args, capsys)
     assert code == 3, doc
@@ -121,7 +121,7 @@ def test_an_unreachable_extra_index_leaves_the_rest_checked(ml: list[str], capsy
     (torch,) = [f for f in env["findings"] if f["package"] == "torch" and "not confirmed" in f["message"]]
     assert torch["code"] == "unchecked" and torch["severity"] == "warning"
     assert dead in torch["message"] and "no release" in torch["message"]
-    assert torch["fix"] == f"check again where {dead} can be reached"  # never a move off the +cu113 build
+    assert torch["fix"] == f"check again where {dead} can be reached"  # never a move off the +cu124 build
     assert not [f for f in doc["findings"] if f["severity"] == "error"]
     code, out, _ = run(["check", *args], capsys)
     assert code == 3

@@ -52,9 +52,9 @@ def line(m: Matrix, torch: str) -> Any:
 # ----------------------------------------------------------------------------------------------------- facts
 
 
-def test_lines_run_from_1_12_to_2_15_without_gaps(m: Matrix) -> None:
+def test_lines_run_from_1_4_to_2_15_without_gaps(m: Matrix) -> None:
     names = [x.torch for x in m.torch_lines]
-    assert names == ["1.12", "1.13", *(f"2.{minor}" for minor in range(16))]
+    assert names == [*(f"1.{minor}" for minor in range(4, 14)), *(f"2.{minor}" for minor in range(16))]
     assert m.newest.torch == "2.15"
 
 
@@ -162,7 +162,8 @@ def test_line_for(m: Matrix) -> None:
     assert line(m, "2.7.1").torch == "2.7"
     assert line(m, "2.7.1+cu126").torch == "2.7"
     assert line(m, "2.8.0a0+5228986c39").torch == "2.8"
-    assert m.line_for("1.11.0") is None
+    assert line(m, "1.10.1").torch == "1.10"
+    assert m.line_for("1.3.1") is None
     assert m.line_for("not a version") is None
 
 
@@ -175,7 +176,8 @@ def test_line_for(m: Matrix) -> None:
         ("~=2.13.0", ["2.13"]),
         (">=2.13", ["2.13", "2.14", "2.15"]),
         (">2.14.1,<2.15", ["2.14"]),  # 2.14.2 is not on the index, but a range can select it
-        ("<1.12", []),
+        ("<1.4", []),
+        ("<1.12", [f"1.{minor}" for minor in range(4, 12)]),
         ("==2.7.9", ["2.7"]),
     ],
 )

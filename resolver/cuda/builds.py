@@ -60,7 +60,9 @@ __all__ = [
 
 #: How a fix names the PyTorch wheel index when the caller configured no base URL.
 INDEX_PLACEHOLDER = "<PyTorch wheel index>"
-_WHL = re.compile(r"(?:^|/)whl/(?:nightly/|test/)?(cu\d{3,4}|cpu|rocm\d+(?:\.\d+)*)/?$", re.IGNORECASE)
+_WHL = re.compile(r"(?:^|/)whl/(?:nightly/|test/)?(cu\d{2,4}|cpu|rocm\d+(?:\.\d+)*)/?$", re.IGNORECASE)
+#: a find-links page of one variant's builds: ``.../whl/cu111/torch_stable.html``
+_WHL_LINKS = re.compile(r"(?:^|/)whl/(?:nightly/|test/)?(cu\d{2,4}|cpu|rocm\d+(?:\.\d+)*)/torch_stable\.html$", re.I)
 _SM_NAMES = {
     "sm_35": "Kepler",
     "sm_37": "Kepler",
@@ -122,6 +124,22 @@ def variant_of_url(url: str | None) -> str | None:
     if not url:
         return None
     match = _WHL.search(urlsplit(url.strip()).path)
+    if match is None:
+        return None
+    try:
+        return parse_variant(match[1]).name
+    except VariantError:
+        return None
+
+
+def variant_of_links(url: str | None) -> str | None:
+    """The variant a find-links page of one variant's builds lists (``.../whl/cu111/torch_stable.html`` ->
+    ``cu111``): pip merges its files with the index's, and a local label (``1.10.0+cu111``) sorts above the
+    unlabelled release, so ``torch==1.10`` takes that build. ``None`` for other pages (the all-variant
+    ``.../whl/torch_stable.html`` names no one build)."""
+    if not url:
+        return None
+    match = _WHL_LINKS.search(urlsplit(url.strip()).path)
     if match is None:
         return None
     try:
@@ -233,12 +251,16 @@ def variant_requests(
     index_urls: Sequence[tuple[str, str | None, int | None]],
     local_variants: Sequence[tuple[str, str, str, int]],
 ) -> tuple[VariantRequest, ...]:
-    """The variants asked for: ``whl/<variant>`` index paths, then ``+<variant>`` local version labels."""
+    """The variants asked for: ``whl/<variant>`` index paths (and find-links pages of one variant, which
+    ``index_urls`` may hold too), then ``+<variant>`` local version labels."""
     out: list[VariantRequest] = []
     for url, path, line in index_urls:
         name = variant_of_url(url)
         if name is not None:
             out.append(VariantRequest(variant=parse_variant(name), origin=f"the index {url}", path=path, line=line))
+        elif (links := variant_of_links(url)) is not None:
+            origin = f"the find-links page {url}"
+            out.append(VariantRequest(variant=parse_variant(links), origin=origin, path=path, line=line))
     for package, label, path, line in local_variants:
         try:
             variant = parse_variant(label)
@@ -253,7 +275,7 @@ def request_for(torch: Direct, requests: Sequence[VariantRequest]) -> VariantReq
     index path."""
     mine = [r for r in requests if r.origin.startswith("torch +")]
     here = [r for r in mine if r.path == torch.path and r.line == torch.line]
-    indexes = [r for r in requests if r.origin.startswith("the index ")]
+    indexes = [r for r in requests if r.origin.startswith(("the index ", "the find-links page "))]
     found = here or mine or indexes
     return found[0] if found else None
 

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
 
-_CUDA_VARIANT = re.compile(r"cu(\d{2})(\d+)")
+_CUDA_VARIANT = re.compile(r"cu(9|\d{2})(\d+)")  # cu92 is CUDA 9.2, cu102 is 10.2, cu130 is 13.0
 _ROCM_VARIANT = re.compile(r"rocm(\d+(?:\.\d+)*)")
 _CUDA_TEXT = re.compile(r"(\d+)\.(\d+)(?:\.\d+)*")
 _LINE = re.compile(r"\d+\.\d+")

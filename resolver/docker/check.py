@@ -344,7 +344,8 @@ def _file_refs(
 
 
 def _index_urls(df: Dockerfile, installs: tuple[PipInstall, ...]) -> list[tuple[str, str | None, int | None]]:
-    """Every index URL: ``ENV PIP_INDEX_URL``/``PIP_EXTRA_INDEX_URL`` (and uv's), then the pip options."""
+    """Every index URL: ``ENV PIP_INDEX_URL``/``PIP_EXTRA_INDEX_URL`` (and uv's), then the pip options (find-links
+    pages too: one of a single variant's builds decides the build, :func:`resolver.cuda.builds.variant_of_links`)."""
     out: list[tuple[str, str | None, int | None]] = []
     names = ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "UV_INDEX_URL", "UV_EXTRA_INDEX_URL", "UV_INDEX")
     for stage in df.stages:
@@ -354,7 +355,7 @@ def _index_urls(df: Dockerfile, installs: tuple[PipInstall, ...]) -> list[tuple[
                 if ins.keyword == "ENV" and re.search(rf"(?:^|\s){name}[=\s]", ins.args):
                     out.extend((url, df.path, ins.line) for url in env.get(name, "").split())
     for pi in installs:
-        for arg in ([pi.index_url] if pi.index_url else []) + list(pi.extra_index_urls):
+        for arg in ([pi.index_url] if pi.index_url else []) + list(pi.extra_index_urls) + list(pi.find_links):
             out.append((arg.expanded, df.path, arg.line))
     return list(dict.fromkeys(out))
 

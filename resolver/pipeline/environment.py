@@ -264,7 +264,7 @@ def _index_urls(files: tuple[FileResult, ...]) -> list[tuple[str, str | None, in
                 urls.extend(
                     (value, f.display, entry.lineno)
                     for name, value in entry.options
-                    if name in ("--index-url", "--extra-index-url") and value
+                    if name in ("--index-url", "--extra-index-url", "--find-links") and value
                 )
     return urls
 
