@@ -45,6 +45,7 @@ def test_an_outcome_is_classified_by_the_verdict_and_what_check_said() -> None:
     assert harness.Outcome(fine, 1, other_error).kind == "false claim"
     assert harness.Outcome(fine, 0, []).kind == "right"
     assert harness.Outcome(fine, 3, []).kind == "unchecked"
+    assert harness.Outcome(fine, 3, other_error).kind == "false claim"  # read without a location, yet an error
     assert harness.Outcome(fine, 2, []).kind == "false claim"  # bad input where the installers read the file
 
 
