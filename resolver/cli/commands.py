@@ -51,19 +51,21 @@ def relax_command(
             )
         findings = list(run.findings)
         code = exit_code(findings, run.check, pending=run.pending)
-        text = (
-            report.render_diff(run.result) + "".join(f"{x}\n" for x in report.render_findings(findings, quiet=quiet))
-            if diff
-            else report.render_text(
+
+        def text() -> str:
+            if diff:
+                lines = report.render_findings(findings, quiet=quiet)
+                return report.render_diff(run.result) + "".join(f"{x}\n" for x in lines)
+            return report.render_text(
                 run.result, wrote=run.wrote, quiet=quiet, findings=findings, check=run.check, color=color()
             )
-        )
+
         emit(
             fmt,
             text,
-            report.render_json(run.result, ok=code == 0, findings=findings, check=run.check),
-            render_github(findings),
-            render_markdown(findings, run.check),
+            lambda: report.render_json(run.result, ok=code == 0, findings=findings, check=run.check),
+            lambda: render_github(findings),
+            lambda: render_markdown(findings, run.check),
         )
         if run.blocked and not quiet and fmt is OutputFormat.TEXT and run.check and not run.check.stopped:
             typer.echo("no files changed: verification found errors (--force writes anyway)", err=True)
@@ -82,9 +84,11 @@ def check_command(*, common: Common, fmt: FormatOpt = OutputFormat.TEXT) -> None
         code = exit_code(findings, run.check)
         emit(
             fmt,
-            report.render_text(run.result, wrote=False, quiet=quiet, findings=findings, check=run.check, color=color()),
-            report.render_json(run.result, ok=code == 0, findings=findings, check=run.check),
-            render_github(findings),
-            render_markdown(findings, run.check),
+            lambda: report.render_text(
+                run.result, wrote=False, quiet=quiet, findings=findings, check=run.check, color=color()
+            ),
+            lambda: report.render_json(run.result, ok=code == 0, findings=findings, check=run.check),
+            lambda: render_github(findings),
+            lambda: render_markdown(findings, run.check),
         )
     raise typer.Exit(code)

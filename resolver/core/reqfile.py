@@ -51,6 +51,8 @@ from resolver.core.reqtext import comment_start, count_physical, logical_lines
 from resolver.errors import InputError
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from resolver.core.reqline import Parsed
     from resolver.core.reqopts import OptionItem
     from resolver.core.reqtext import Logical, OffsetMap
@@ -152,7 +154,25 @@ class RequirementsFile:
         requirement resolved from an index, or for a ``new_specifier`` that is not a PEP 440 specifier set
         without surrounding spaces (``""`` removes the specifier).
         """
-        entry = self.entries[entry_index]
+        return self.with_specifiers({entry_index: new_specifier})
+
+    def with_specifiers(self, edits: Mapping[int, str]) -> RequirementsFile:
+        """:meth:`with_specifier` for many entries at once, in one pass over the file: time linear in its
+        length however many entries change (one copy per edit made 200,000 pins quadratic)."""
+        entries = list(self.entries)
+        shift = 0  # physical lines added before the current entry by replaced continuations
+        for index, entry in enumerate(self.entries):
+            new_specifier = edits.get(index)
+            if new_specifier is None:
+                if shift:
+                    entries[index] = dataclasses.replace(entry, lineno=entry.lineno + shift)
+                continue
+            new, delta = self._respecified(index, entry, new_specifier)
+            entries[index] = dataclasses.replace(new, lineno=new.lineno + shift) if shift else new
+            shift += delta
+        return RequirementsFile(entries=tuple(entries), path=self.path)
+
+    def _respecified(self, entry_index: int, entry: Entry, new_specifier: str) -> tuple[Entry, int]:
         req = entry.requirement
         if entry.kind is not EntryKind.REQUIREMENT or req is None:
             raise ValueError(f"entry {entry_index} (line {entry.lineno}) is not a requirement")
@@ -169,13 +189,10 @@ class RequirementsFile:
         new, error = _entry(line, lineno=entry.lineno)
         if error is not None or new.requirement is None or new.requirement.specifier != new_specifier:
             raise ValueError(f"line {entry.lineno}: {new_specifier!r} does not fit this requirement")
-        entries = list(self.entries)
-        entries[entry_index] = new
-        delta = count_physical(raw) - count_physical(entry.raw)  # only when a continuation was replaced
-        if delta:
-            for i in range(entry_index + 1, len(entries)):
-                entries[i] = dataclasses.replace(entries[i], lineno=entries[i].lineno + delta)
-        return RequirementsFile(entries=tuple(entries), path=self.path)
+        replaced = entry.raw[req.spec_start : req.spec_end]
+        if "\\" not in replaced and "\n" not in replaced and "\r" not in replaced:
+            return new, 0  # the same physical lines: counting them is most of the cost on a large file
+        return new, count_physical(raw) - count_physical(entry.raw)  # only when a continuation was replaced
 
 
 class _Fields(TypedDict):

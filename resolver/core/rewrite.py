@@ -54,6 +54,7 @@ def relax_requirements(model: RequirementsFile, policy: Policy, *, path: str) ->
         return Rewrite(text=model.format(), changes=(), findings=(finding,))
     changes: list[Change] = []
     findings: list[Finding] = []
+    edits: dict[int, str] = {}
     for index, entry in enumerate(model.entries):
         req = entry.requirement
         if entry.kind is not EntryKind.REQUIREMENT or req is None or req.url is not None:
@@ -62,8 +63,9 @@ def relax_requirements(model: RequirementsFile, policy: Policy, *, path: str) ->
         result = relax_specifier(req.specifier, package=req.name, bound=bound)
         findings.extend(f.located(path=path, line=entry.lineno) for f in result.findings)
         if result.changed:
-            model = model.with_specifier(index, result.after)
+            edits[index] = result.after
             changes.append(_change(path, entry.lineno, req, result))
+    model = model.with_specifiers(edits) if edits else model
     return Rewrite(text=model.format(), changes=tuple(changes), findings=tuple(findings))
 
 

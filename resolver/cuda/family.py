@@ -234,7 +234,10 @@ def align_requirements(rewrite: Rewrite, *, matrix: Matrix, path: str) -> Rewrit
     """:func:`align_family` applied to a relaxed requirements file (``rewrite`` from ``relax_requirements``).
 
     Only companions this run relaxed (those in ``rewrite.changes``) move; their ``Change.after`` follows.
+    A file that names no torch has no family to align, and is not parsed again.
     """
+    if "torch" not in rewrite.text.lower():
+        return rewrite
     model = parse(rewrite.text, path=path)
     where: dict[str, tuple[int, str]] = {}
     for index, entry in enumerate(model.entries):
