@@ -90,6 +90,9 @@ def layers_command(
     fmt: Annotated[OutputFormat, typer.Option("--format", help="Summary format: text, json or markdown.")] = (
         OutputFormat.TEXT
     ),
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace files in the folder that layers did not write (never an input).")
+    ] = False,
 ) -> None:
     """Write grouped, ordered install layers and a Dockerfile fragment that caches the heavy ones."""
     from resolver.lock.layers import LayerPlan
@@ -111,7 +114,9 @@ def layers_command(
     settings = LockSettings(torch_index_url=common.torch_index_url, relaxed=ranges)
     with guard():
         with progress(fmt is OutputFormat.TEXT and not quiet) as on_client:
-            run = run_layers(common.inputs, common.index, settings, output=output, render=files, on_client=on_client)
+            run = run_layers(
+                common.inputs, common.index, settings, output=output, render=files, on_client=on_client, force=force
+            )
         plan = run.outcome.plan
         if plan is None:
             raise typer.Exit(_report_failure(run.outcome.outcome, quiet))
