@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from resolver.index import settings
-from resolver.index.urls import local_path, redact, split_credentials, strip_credentials
+from resolver.index.urls import local_path, mask_text, redact, split_credentials, strip_credentials
 from resolver.lock import model
 
 # (url, split_credentials, strip_credentials, redact)
@@ -77,3 +77,22 @@ def test_local_paths_and_remote_urls() -> None:
     assert found is not None and found.as_posix() == "/srv/wheels"
     found = local_path("/srv/wheels")
     assert found is not None and found.as_posix() == "/srv/wheels"
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("x @ git+https://tok:secret@host/x.git", "x @ git+https://tok:***@host/x.git"),
+        ("--index-url https://user:p%40ss@idx.invalid/simple", "--index-url https://user:***@idx.invalid/simple"),
+        (
+            "z @ git+https://ghp_token@host/z.git ; python_version > '3'",
+            "z @ git+https://***@host/z.git ; python_version > '3'",
+        ),
+        ('"url": "https://a:b@h.invalid/x"', '"url": "https://a:***@h.invalid/x"'),
+        ("two https://a:b@h1/ and http://c@h2/", "two https://a:***@h1/ and http://***@h2/"),
+        ("git@github.com:org/repo.git and https://h/x@y", "git@github.com:org/repo.git and https://h/x@y"),
+        ("no url at all", "no url at all"),
+    ],
+)
+def test_mask_text_masks_the_credentials_of_every_url_in_a_text(text: str, shown: str) -> None:
+    assert mask_text(text) == shown

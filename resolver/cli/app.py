@@ -25,6 +25,7 @@ import typer
 import resolver
 from resolver.cli.exits import EXIT_INPUT, EXIT_INTERRUPTED, EXIT_OK
 from resolver.errors import InputError, RelaxPinsError
+from resolver.index.urls import mask_text
 
 if TYPE_CHECKING:
     from resolver.index.client import IndexClient
@@ -81,10 +82,10 @@ def guard() -> Iterator[None]:
     try:
         yield
     except InputError as exc:
-        typer.echo(str(exc), err=True)  # path:line:col: message, as editors and CI parse it
+        say(str(exc), err=True)  # path:line:col: message, as editors and CI parse it
         raise typer.Exit(exc.exit_code) from None
     except RelaxPinsError as exc:
-        typer.echo(f"relax-pins: error: {exc}", err=True)
+        say(f"relax-pins: error: {exc}", err=True)
         raise typer.Exit(exc.exit_code) from None
     except KeyboardInterrupt:
         typer.echo("relax-pins: interrupted; no files changed", err=True)
@@ -130,6 +131,13 @@ def progress(enabled: bool) -> Iterator[Callable[[IndexClient], None]]:
         thread.join(timeout=1)
 
 
+def say(text: str, *, err: bool = False, nl: bool = True) -> None:
+    """Print ``text`` with every URL's credentials masked (:func:`resolver.index.urls.mask_text`): whatever it
+    came from (a requirement URL, an option in a file, a diff, an error), no secret reaches the terminal or
+    the CI log. Files keep theirs byte for byte; only what is shown is masked."""
+    typer.echo(mask_text(text), err=err, nl=nl)
+
+
 def emit(
     fmt: OutputFormat,
     text: Callable[[], str],
@@ -145,7 +153,7 @@ def emit(
         OutputFormat.GITHUB: github,
         OutputFormat.MARKDOWN: markdown,
     }[fmt]
-    typer.echo(render(), nl=False)
+    say(render(), nl=False)
 
 
 _COMMANDS = ("relax", "check", "lock", "layers", "cuda", "matrix")

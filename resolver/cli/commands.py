@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from resolver.cli.app import OutputFormat, app, color, emit, guard, progress
+from resolver.cli.app import OutputFormat, app, color, emit, guard, progress, say
 from resolver.cli.exits import exit_code
 from resolver.cli.options import BEST, EXTRAS, INDEX, INPUTS, TARGET, TORCH, Common, shared
 from resolver.pipeline.relax import run_check, run_relax
@@ -68,7 +68,7 @@ def relax_command(
             lambda: render_markdown(findings, run.check),
         )
         if run.blocked and not quiet and fmt is OutputFormat.TEXT and run.check and not run.check.stopped:
-            typer.echo("no files changed: verification found errors (--force writes anyway)", err=True)
+            say("no files changed: verification found errors (--force writes anyway)", err=True)
     raise typer.Exit(code)
 
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from resolver.cli.app import OutputFormat, app, guard, progress
+from resolver.cli.app import OutputFormat, app, guard, progress, say
 from resolver.cli.exits import EXIT_FINDINGS, EXIT_OK
 from resolver.cli.options import (
     CacheDirOpt,
@@ -44,7 +44,7 @@ def cuda_command(
         answer = answer_cuda_query(
             load_matrix(), torch=torch, cuda=cuda, driver=driver, python=python, torch_index=torch_index_url
         )
-        typer.echo(render_cuda_json(answer) if fmt is OutputFormat.JSON else render_cuda_text(answer), nl=False)
+        say(render_cuda_json(answer) if fmt is OutputFormat.JSON else render_cuda_text(answer), nl=False)
     raise typer.Exit(EXIT_OK)
 
 
@@ -73,7 +73,7 @@ def matrix_command(
         matrix = load_matrix()
         if not verify:
             newest = matrix.newest
-            typer.echo(f"the matrix knows torch {matrix.torch_lines[0].torch} to {newest.torch}; --verify compares it")
+            say(f"the matrix knows torch {matrix.torch_lines[0].torch} to {newest.torch}; --verify compares it")
             raise typer.Exit(EXIT_OK)
         settings = resolve_settings(cli_index_url=index_url)
         cache = None if no_cache else Cache(cache_dir or default_cache_dir())
@@ -87,6 +87,6 @@ def matrix_command(
             on_client(client)
             found = verify_matrix(matrix, client, lines=wanted)
         for item in found:
-            typer.echo(str(item))
-        typer.echo(f"{len(found)} difference{'s' * (len(found) != 1)} between the matrix and the index")
+            say(str(item))
+        say(f"{len(found)} difference{'s' * (len(found) != 1)} between the matrix and the index")
     raise typer.Exit(EXIT_FINDINGS if found else EXIT_OK)

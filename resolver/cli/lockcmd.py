@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from resolver.cli.app import OutputFormat, app, guard, progress
+from resolver.cli.app import OutputFormat, app, guard, progress, say
 from resolver.cli.exits import EXIT_FINDINGS, EXIT_OK, exit_code
 from resolver.cli.options import INDEX, INPUTS, TORCH, Common, shared
 from resolver.writers import report
@@ -33,7 +33,7 @@ def _report_failure(outcome: LockOutcome, quiet: bool) -> int:
     lines = report.render_findings(outcome.findings, quiet=quiet)
     if outcome.unreachable or outcome.integrity:
         lines.append(f"relax-pins: error: {outcome.unreachable or outcome.integrity}")
-    typer.echo("".join(f"{line}\n" for line in lines) + "no files changed", err=True)
+    say("".join(f"{line}\n" for line in lines) + "no files changed", err=True)
     return exit_code(outcome.findings, outcome)
 
 
@@ -57,7 +57,7 @@ def lock_command(
         if check:
             _, verdict = lock_status(common.inputs, common.index, settings, output)
             if not quiet:
-                typer.echo(f"{output}: {'up to date' if verdict.current else 'out of date: ' + (verdict.reason or '')}")
+                say(f"{output}: {'up to date' if verdict.current else 'out of date: ' + (verdict.reason or '')}")
             raise typer.Exit(EXIT_OK if verdict.current else EXIT_FINDINGS)
         render = render_pylock if fmt is LockFormat.PYLOCK else render_hashed
         with progress(not quiet) as on_client:
@@ -75,7 +75,7 @@ def lock_command(
         if not quiet:
             lines = report.render_findings(run.outcome.findings, quiet=quiet)
             lines.append(f"{'locked' if run.changed else 'unchanged:'} {len(lock.packages)} packages in {output}")
-            typer.echo("".join(f"{line}\n" for line in lines), nl=False)
+            say("".join(f"{line}\n" for line in lines), nl=False)
         code = exit_code(run.outcome.findings, run.outcome)
     raise typer.Exit(code)
 
@@ -126,9 +126,9 @@ def layers_command(
         }.get(fmt, render_summary_text)(plan)
         findings = run.outcome.outcome.findings
         if not quiet:
-            typer.echo(summary, nl=False)
+            say(summary, nl=False)
             if fmt is OutputFormat.TEXT:
-                typer.echo("".join(f"{line}\n" for line in report.render_findings(findings, quiet=quiet)), nl=False)
-                typer.echo(f"wrote {len(run.written)} files to {output}")
+                say("".join(f"{line}\n" for line in report.render_findings(findings, quiet=quiet)), nl=False)
+                say(f"wrote {len(run.written)} files to {output}")
         code = exit_code(findings, run.outcome.outcome)
     raise typer.Exit(code)

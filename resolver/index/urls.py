@@ -7,7 +7,9 @@ brackets that make ``[::1]:8080`` a host and a port:
 - :func:`split_credentials`: the URL to request and the credentials to send (the index client);
 - :func:`strip_credentials`: no userinfo at all, for what is written to a file (lock files);
 - :func:`redact`: the password (or a lone token) as ``***``, the user name kept, for what is shown, logged,
-  or hashed into a cache key.
+  or hashed into a cache key;
+- :func:`mask_text`: :func:`redact`'s rule applied to every URL inside any text (a requirement line
+  ``x @ git+https://tok@host/x.git``, a diff, an error message): the last guard before anything is printed.
 
 The rules, for every use: a URL without userinfo is returned as it is (a port that does not read as a number
 included: there is nothing to hide in it). A URL with userinfo is rebuilt from its parts: the host as
@@ -26,10 +28,15 @@ Cost: one ``urlsplit`` per call; :func:`redact` is memoised, as it runs for ever
 from __future__ import annotations
 
 import functools
+import re
 from pathlib import Path
 from urllib.parse import SplitResult, unquote, urlsplit, urlunsplit
 
-__all__ = ["local_path", "redact", "split_credentials", "strip_credentials"]
+__all__ = ["local_path", "mask_text", "redact", "split_credentials", "strip_credentials"]
+
+#: ``scheme://userinfo@`` anywhere in a text (``git+https://``, ``ssh://`` too): userinfo holds no ``/``, ``@``,
+#: space or quote, so the match ends at the first ``@`` of the authority.
+_USERINFO = re.compile(r"(?<![A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]*://)([^\s/@'\"<>\\]+)@")
 
 
 def _userinfo(url: str) -> tuple[SplitResult, str] | None:
@@ -86,6 +93,19 @@ def redact(url: str) -> str:
     parts, netloc = found
     user = f"{parts.username}:***@" if parts.password is not None else "***@"
     return urlunsplit(parts._replace(netloc=user + netloc))
+
+
+def mask_text(text: str) -> str:
+    """``text`` with the credentials of every URL in it masked as :func:`redact` masks them (``user:***@``, a
+    lone token as ``***@``); text without ``://`` comes back as it is, at the cost of one search."""
+    if "://" not in text:
+        return text
+
+    def masked(match: re.Match[str]) -> str:
+        user, colon, _ = match[2].partition(":")
+        return f"{match[1]}{user}:***@" if colon else f"{match[1]}***@"
+
+    return _USERINFO.sub(masked, text)
 
 
 def local_path(location: str) -> Path | None:
