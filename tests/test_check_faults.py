@@ -57,7 +57,7 @@ def test_tampered_metadata_exits_4_naming_the_file(
     path = wheel_cache.wheel("tampered", "1.0.0", requires_dist=("numpy",))
     index_server.add(Project("tampered", [dist(path, wrong_metadata_hash=True)]))
     Path("requirements.txt").write_text("tampered==1.0.0\n")
-    code, out, _ = run(["check", "requirements.txt", *ml], capsys)
+    code, _, out = run(["check", "requirements.txt", *ml], capsys)  # the reason is on stderr
     assert code == 4
     assert "tampered-1.0.0-py3-none-any.whl.metadata" in out
     assert "does not match its hash" in out
@@ -93,3 +93,28 @@ def test_eight_concurrent_runs_share_one_cache(ml: list[str], index_server: Inde
     offline = subprocess.run([*cmd, "--offline"], capture_output=True, text=True, env=env, check=False)
     assert offline.returncode == 0, offline.stderr  # the cache the eight wrote is complete and readable
     assert index_server.log == []
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "github", "markdown"])
+def test_exit_3_and_4_are_visible_in_every_format(
+    ml: list[str], index_server: IndexServer, wheel_cache: WheelCache, capsys: pytest.CaptureFixture[str], fmt: str
+) -> None:
+    """``check --format github`` on exit 3 or 4 printed no annotation and nothing on stderr, and markdown headed
+    the failed run "passed". Now: an ::error annotation, a markdown heading that says it could not finish,
+    JSON ok false with the error, and the reason on stderr in every format."""
+    path = wheel_cache.wheel("tampered", "1.0.0", requires_dist=("numpy",))
+    index_server.add(Project("tampered", [dist(path, wrong_metadata_hash=True)]))
+    Path("requirements.txt").write_text("tampered==1.0.0\n")
+    at = ml.index("--cache-dir")
+    offline = [*ml[:at], "--cache-dir", "empty-cache", *ml[at + 2 :], "--offline"]  # nothing cached: exit 3
+    for argv, code_wanted in ((["requirements.txt", *ml], 4), (["requirements.txt", *offline], 3)):
+        code, out, err = run(["check", "--format", fmt, *argv], capsys)
+        assert code == code_wanted, err
+        assert "relax-pins: error" in err and "no files changed" in err
+        if fmt == "github":
+            assert "::error title=relax-pins%3A " in out
+        elif fmt == "markdown":
+            assert out.startswith("## relax-pins: could not finish")
+        elif fmt == "json":
+            doc = json.loads(out)
+            assert doc["ok"] is False and doc["environments"][0]["error"]

@@ -93,7 +93,7 @@ def test_an_unreachable_index_stops_only_its_own_environment(
     assert second["error"] is not None and "127.0.0.1" in second["error"]
     assert second["indexes"] == [dead]
     assert second["requirements"] == [] and second["resolution"]["highest"] is None
-    code, out, _ = run(["check", *args], capsys)
+    code, _, out = run(["check", *args], capsys)  # the reason is on stderr
     assert code == 3
     assert "relax-pins: error (b/Dockerfile): " in out
     assert out.count("relax-pins: error") == 1
@@ -123,7 +123,7 @@ def test_an_unreachable_extra_index_leaves_the_rest_checked(ml: list[str], capsy
     assert dead in torch["message"] and "no release" in torch["message"]
     assert torch["fix"] == f"check again where {dead} can be reached"  # never a move off the +cu124 build
     assert not [f for f in doc["findings"] if f["severity"] == "error"]
-    code, out, _ = run(["check", *args], capsys)
+    code, _, out = run(["check", *args], capsys)  # the reason is on stderr
     assert code == 3
     assert f"relax-pins: error: {dead}: " in out and "what it serves is unchecked" in out
     assert out.count("relax-pins: error") == 1
@@ -369,9 +369,9 @@ def test_one_unreachable_index_shared_by_environments_is_said_once(
     Path("pyproject.toml").write_text(_PYPROJECT)
     at = ml.index("--index-url")
     args = [*ml[:at], "--index-url", _closed_port_url(), *ml[at + 2 :], "--retries", "0"]
-    code, out, _ = run(["check", "pyproject.toml", *args], capsys)
+    code, _, err = run(["check", "pyproject.toml", *args], capsys)
     assert code == 3
-    (line,) = [x for x in out.splitlines() if x.startswith("relax-pins: error")]
+    (line,) = [x for x in err.splitlines() if x.startswith("relax-pins: error")]
     assert "(pyproject.toml; pyproject.toml with extra cpu; pyproject.toml with extra gpu;" in line
 
 

@@ -64,9 +64,10 @@ def relax_command(
             fmt,
             text,
             lambda: report.render_json(run.result, ok=code == 0, findings=findings, check=run.check),
-            lambda: render_github(findings),
+            lambda: render_github(findings, run.check),
             lambda: render_markdown(findings, run.check),
         )
+        say(report.render_stopped(run.check), err=True, nl=False)  # every format: exit 3 and 4 say why
         if run.blocked and not quiet and fmt is OutputFormat.TEXT and run.check and not run.check.stopped:
             say("no files changed: verification found errors (--force writes anyway)", err=True)
     raise typer.Exit(code)
@@ -88,7 +89,8 @@ def check_command(*, common: Common, fmt: FormatOpt = OutputFormat.TEXT) -> None
                 run.result, wrote=False, quiet=quiet, findings=findings, check=run.check, color=color()
             ),
             lambda: report.render_json(run.result, ok=code == 0, findings=findings, check=run.check),
-            lambda: render_github(findings),
+            lambda: render_github(findings, run.check),
             lambda: render_markdown(findings, run.check),
         )
+        say(report.render_stopped(run.check), err=True, nl=False)  # every format: exit 3 and 4 say why
     raise typer.Exit(code)

@@ -7,8 +7,12 @@ escaped as the workflow-command syntax requires (``%``, ``\\r``, ``\\n``, and ``
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from resolver.core.model import Finding, Severity
+
+if TYPE_CHECKING:
+    from resolver.results import CheckReport
 
 __all__ = ["render_github"]
 
@@ -23,9 +27,16 @@ def _prop(text: str) -> str:
     return _data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def render_github(findings: Iterable[Finding]) -> str:
-    """One workflow command per finding; the fix follows the message on its own line."""
+def render_github(findings: Iterable[Finding], check: CheckReport | None = None) -> str:
+    """One workflow command per finding; the fix follows the message on its own line. When the index stopped
+    an environment (exit 3 or 4), an ``::error`` says why, so a failed CI job is never silent."""
     lines: list[str] = []
+    if check is not None and check.stopped:
+        from resolver.writers.report import stopped_reasons
+
+        for reason, names in stopped_reasons(check):
+            title = "relax-pins: hash mismatch" if check.integrity else "relax-pins: index unreachable"
+            lines.append(f"::error title={_prop(title)}::{_data(reason + ' (' + '; '.join(names) + ')')}")
     for f in findings:
         props = []
         if f.path:

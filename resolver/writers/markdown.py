@@ -45,7 +45,9 @@ def render_markdown(findings: Iterable[Finding], check: CheckReport | None) -> s
     """A heading, each environment's target and requirements table, and the findings table."""
     items = list(findings)
     errors = sum(f.severity is Severity.ERROR for f in items)
-    lines = [f"## relax-pins: {'failed' if errors else 'passed'}", ""]
+    stopped = check is not None and check.stopped
+    heading = "could not finish (the index stopped it)" if stopped else ("failed" if errors else "passed")
+    lines = [f"## relax-pins: {heading}", ""]
     if check is not None:
         several = len(check.environments) > 1
         for env in check.environments:

@@ -22,7 +22,16 @@ if TYPE_CHECKING:
     from resolver.resolve.model import Resolution
     from resolver.results import CheckOutcome, CheckReport, RelaxResult
 
-__all__ = ["SCHEMA_VERSION", "finding_dict", "render_diff", "render_findings", "render_json", "render_text"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "finding_dict",
+    "render_diff",
+    "render_findings",
+    "render_json",
+    "render_stopped",
+    "render_text",
+    "stopped_reasons",
+]
 
 #: Version of the JSON report; bumped only for an incompatible change (2: results per environment).
 SCHEMA_VERSION = 2
@@ -202,19 +211,32 @@ def render_text(
             for f in result.files:
                 lines.extend(f"{c.path}:{c.line}: {c.before} -> {c.after}" for c in f.changes)
     lines.extend(render_findings(all_findings, quiet=quiet, color=color))
-    if check is not None and check.stopped:
-        # one line per reason: the environments of one pyproject share their index, and would repeat it
-        reasons: dict[str, list[str]] = {}
-        for env in check.environments:
-            if env.stopped:
-                reasons.setdefault(env.unreachable or env.integrity or "", []).append(env.name or ", ".join(env.files))
-        for reason, names in reasons.items():
-            where = f" ({'; '.join(names)})" if several else ""
-            lines.append(f"relax-pins: error{where}: {reason}")
-        lines.append("no files changed")
     if not quiet:
         lines.append(_summary(result, all_findings, wrote=wrote, check=check))
     return "\n".join(lines) + ("\n" if lines else "")
+
+
+def stopped_reasons(check: CheckReport) -> list[tuple[str, list[str]]]:
+    """Why the index stopped (or partly stopped) environments: each reason once, with the environments it
+    stopped (the environments of one pyproject share their index, and would repeat it)."""
+    reasons: dict[str, list[str]] = {}
+    for env in check.environments:
+        if env.stopped:
+            reasons.setdefault(env.unreachable or env.integrity or "", []).append(env.name or ", ".join(env.files))
+    return list(reasons.items())
+
+
+def render_stopped(check: CheckReport | None) -> str:
+    """``relax-pins: error (where): reason`` per reason and ``no files changed``, for stderr in every format;
+    ``""`` when nothing stopped."""
+    if check is None or not check.stopped:
+        return ""
+    several = len(check.environments) > 1
+    lines = []
+    for reason, names in stopped_reasons(check):
+        where = f" ({'; '.join(names)})" if several else ""
+        lines.append(f"relax-pins: error{where}: {reason}")
+    return "".join(f"{line}\n" for line in [*lines, "no files changed"])
 
 
 def _summary(result: RelaxResult, findings: list[Finding], *, wrote: bool, check: CheckReport | None) -> str:
