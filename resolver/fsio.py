@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import errno
 import os
 import re
 import stat
@@ -161,9 +162,17 @@ def _target(path: Path) -> Path:
 
 
 def _stage(target: Path, data: bytes) -> Path:
-    """Write ``data`` to a fsynced temporary file beside ``target`` with ``target``'s mode."""
+    """Write ``data`` to a fsynced temporary file beside ``target`` with ``target``'s mode, owner and group.
+
+    The new file replaces the old one by rename, so it must carry the old one's owner: a root run (a CI job, a
+    container) would otherwise leave root:root files in a user's repository. When the owner cannot be kept (a
+    user writing a file another user owns, through group rights), that is an error before any file changes.
+    """
+    owner: tuple[int, int] | None = None
     try:
-        mode = stat.S_IMODE(target.stat().st_mode)
+        found = target.stat()
+        mode = stat.S_IMODE(found.st_mode)
+        owner = (found.st_uid, found.st_gid)
     except FileNotFoundError:
         umask = os.umask(0)
         os.umask(umask)
@@ -175,6 +184,15 @@ def _stage(target: Path, data: bytes) -> Path:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
+        if owner is not None and hasattr(os, "chown"):
+            made = temp.stat()
+            if (made.st_uid, made.st_gid) != owner:
+                try:
+                    os.chown(temp, *owner)
+                except PermissionError:
+                    raise PermissionError(
+                        errno.EPERM, f"it is owned by uid {owner[0]} gid {owner[1]}, which this user cannot keep"
+                    ) from None
         os.chmod(temp, mode)
     except BaseException:
         with contextlib.suppress(OSError):

@@ -135,6 +135,47 @@ def test_symlink_inside_is_written_through_outside_is_refused(work: Path, capsys
     assert elsewhere.read_text() == "numpy>=1.26.4,<1.27.0\n"
 
 
+def test_the_outside_link_rule_holds_for_a_file_reached_by_an_include(
+    work: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``-r link.txt`` used to be followed to its target's path, so a link leaving the repository was written
+    through without a word, though the same link given directly was refused."""
+    elsewhere = Path(tempfile.mkdtemp()) / "shared.txt"
+    elsewhere.write_text("numpy==1.26.4\n")
+    (work / "link.txt").symlink_to(elsewhere)
+    (work / "requirements.txt").write_text("-r link.txt\ntorch==2.7.1\n")
+    assert main(["--no-verify", "requirements.txt"]) == 2
+    assert "link.txt: is a symlink to" in capsys.readouterr().err
+    assert elsewhere.read_text() == "numpy==1.26.4\n"
+    assert (work / "requirements.txt").read_text() == "-r link.txt\ntorch==2.7.1\n"  # all or none
+
+
+def test_a_read_only_file_is_not_rewritten_unless_forced(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A 0444 file was rewritten (rename replaces it whatever its mode). Now it is exit 2 with the reason, and
+    --force rewrites it keeping its mode."""
+    path = work / "requirements.txt"
+    path.write_text("torch==2.7.1\n")
+    path.chmod(0o444)
+    assert main(["--no-verify", "requirements.txt"]) == 2
+    err = capsys.readouterr().err
+    assert "requirements.txt: is read-only (mode 0444); no file was changed" in err and "--force" in err
+    assert path.read_text() == "torch==2.7.1\n"
+    assert main(["--no-verify", "--force", "requirements.txt"]) == 0
+    assert path.read_text() == "torch>=2.7.1,<2.8.0\n"
+    assert path.stat().st_mode & 0o777 == 0o444
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="only root can give a file away")
+def test_a_rewritten_file_keeps_its_owner_and_group(work: Path) -> None:
+    """A root run (a CI job, a container) left root:root files in a user's repository."""
+    path = work / "requirements.txt"
+    path.write_text("torch==2.7.1\n")
+    os.chown(path, 1234, 2345)
+    assert main(["--no-verify", "requirements.txt"]) == 0
+    assert path.read_text() == "torch>=2.7.1,<2.8.0\n"
+    assert (path.stat().st_uid, path.stat().st_gid) == (1234, 2345)
+
+
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [

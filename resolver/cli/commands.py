@@ -29,7 +29,9 @@ def relax_command(
         bool, typer.Option("--check", help="Write nothing; exit 1 if any file would change (for CI and pre-commit).")
     ] = False,
     no_verify: Annotated[bool, typer.Option("--no-verify", help="Write without checking the index first.")] = False,
-    force: Annotated[bool, typer.Option("--force", help="Write even when verification finds errors.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Write even when verification finds errors, and files that are read-only.")
+    ] = False,
     allow_outside_links: Annotated[
         bool, typer.Option("--allow-outside-links", help="Write through symlinks that leave the repository.")
     ] = False,

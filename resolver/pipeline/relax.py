@@ -9,6 +9,8 @@ pre-commit wrapper, a notebook) can call them the same way.
 
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -238,7 +240,20 @@ def _result(
     )
 
 
-def apply(result: RelaxResult, *, allow_outside_links: bool = False) -> tuple[FileResult, ...]:
+def _check_writable(f: FileResult) -> None:
+    """A file its owner made read-only (no write bit, or no write access for this user) is not rewritten
+    unless ``--force``: a read-only file is often generated or vendored on purpose."""
+    target = f.path.resolve()
+    mode = stat.S_IMODE(target.stat().st_mode)
+    if not mode & 0o222 or not os.access(target, os.W_OK):
+        raise InputError(
+            f"is read-only (mode {mode:04o}); no file was changed",
+            path=f.display,
+            hint="make it writable, or pass --force to rewrite it anyway",
+        )
+
+
+def apply(result: RelaxResult, *, allow_outside_links: bool = False, force: bool = False) -> tuple[FileResult, ...]:
     """Write every changed file, all or none; return the files written.
 
     Encoding problems and refused symlinks surface before any file is touched: every new content is encoded
@@ -250,6 +265,9 @@ def apply(result: RelaxResult, *, allow_outside_links: bool = False) -> tuple[Fi
     if not allow_outside_links:
         for f in changed:
             _check_link(f)
+    if not force:
+        for f in changed:
+            _check_writable(f)
     payload = [(f.path, f.new_bytes(), f.original.raw) for f in changed]
     for f in changed:
         clean_stray_temps(f.path.parent, f.path.name)
@@ -280,7 +298,7 @@ def run_relax(
         outcome.stopped or (not force and any(f.severity is Severity.ERROR for f in findings))
     )
     if write and not blocked:
-        apply(result, allow_outside_links=allow_outside_links)
+        apply(result, allow_outside_links=allow_outside_links, force=force)
     return RelaxRun(
         result=result,
         check=outcome,

@@ -67,7 +67,8 @@ def load_requirements(path: Path, *, display: str | None = None) -> tuple[Requir
             target = entry.include or ""
             if "://" in target:
                 continue
-            child_path = (source.path.parent / target).resolve()
+            written = source.path.parent / target  # as pip reads it; a symlink stays one (see apply)
+            child_path = written.resolve()
             where = (source.display, entry.lineno)
             col = entry.raw.find(target) + 1 if target else 1
             if child_path in chain:
@@ -90,10 +91,10 @@ def load_requirements(path: Path, *, display: str | None = None) -> tuple[Requir
                     line=where[1],
                     col=col,
                 )
-            shown = display_path(child_path)
-            child_file = read_text(child_path, display=shown)
+            shown = display_path(written)
+            child_file = read_text(written, display=shown)
             child = RequirementsSource(
-                path=child_path,
+                path=written,
                 display=shown,
                 file=child_file,
                 model=_parse(child_file.text, shown, errors),
