@@ -6,10 +6,12 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
+from resolver.index.transport import ANSWER_FACTOR
 from tests.indexserver.model import Project, dist
 from tests.indexserver.server import IndexServer
 from tests.indexserver.wheels import WheelCache
@@ -118,3 +120,19 @@ def test_exit_3_and_4_are_visible_in_every_format(
         elif fmt == "json":
             doc = json.loads(out)
             assert doc["ok"] is False and doc["environments"][0]["error"]
+
+
+def test_a_dripping_index_cannot_hold_a_check(
+    ml: list[str], index_server: IndexServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An index that sends one byte every 0.3 s held ``check --timeout 1 --retries 1`` for 75 s (until the
+    server stopped). The documented bound of a run is ANSWER_FACTOR x timeout x (retries + 1) plus the
+    backoff; here that is 8 s and a little."""
+    index_server.drip("/simple/*", 0.3)
+    Path("requirements.txt").write_text("torch>=2.7,<2.8\nnumpy>=1.26\n")
+    started = time.monotonic()
+    code, _, err = run(["check", "requirements.txt", *ml, "--timeout", "1", "--retries", "1"], capsys)
+    elapsed = time.monotonic() - started
+    assert code == 3, err
+    assert "the whole answer took longer than" in err
+    assert elapsed < 1 * ANSWER_FACTOR * 2 + 4, elapsed

@@ -20,6 +20,7 @@ import pytest
 from resolver.index.cache import Cache
 from resolver.index.client import IndexClient, IndexedLink, IndexUnreachableError, IntegrityError
 from resolver.index.settings import IndexSettings
+from resolver.index.transport import ANSWER_FACTOR
 from tests.indexserver import fixtures
 from tests.indexserver.model import JSON_V1, IndexFile, Project, dist, render_project_json, write_static_index
 from tests.indexserver.server import IndexServer
@@ -618,3 +619,23 @@ def test_connections_share_one_lookup_per_host_and_try_every_address(
     assert all(page is not None and len(page.files) == 1 for page in pages)
     assert len(index_server.requests("/simple/p*/")) == len(names)  # eight connections or so, in parallel
     assert lookups == ["index.invalid"]
+
+
+def test_a_dripping_answer_is_cut_by_the_whole_answer_deadline(
+    index_server: IndexServer, wheel_cache: WheelCache
+) -> None:
+    """One byte every 0.2 s never trips a per-read timeout of 0.5 s: an index doing that held
+    ``check --timeout 1 --retries 1`` for 75 s. A whole answer now has ANSWER_FACTOR x timeout, and the request
+    its budget of timeout x (retries + 1) + retry cap."""
+    _foo(index_server, wheel_cache)
+    index_server.drip("/simple/foo/", 0.2)
+    started = time.monotonic()
+    with (
+        make_client(index_server.url, timeout=0.5, retries=1) as client,
+        pytest.raises(IndexUnreachableError) as caught,
+    ):
+        client.project("foo")
+    elapsed = time.monotonic() - started
+    assert elapsed < 0.5 * ANSWER_FACTOR * 2 + 1.5, elapsed
+    assert "the whole answer took longer than 2 s" in str(caught.value)
+    assert "2 attempts" in caught.value.tried

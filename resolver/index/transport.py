@@ -7,7 +7,10 @@ for every way a request can fail.
 
 Retries: 429 (``Retry-After`` in seconds or as an HTTP date, over ``retry_cap`` -> give up), 5xx, resets,
 truncated bodies and timeouts, with exponential backoff and full jitter, within ``retries`` and a wall-time
-budget of ``timeout * (retries + 1) + retry_cap`` seconds. 401/403 fail at once; any other status the caller
+budget of ``timeout * (retries + 1) + retry_cap`` seconds. ``timeout`` bounds each wait for the network (to
+connect, for the next bytes); a whole answer must also arrive within :data:`ANSWER_FACTOR` x ``timeout`` (and
+within the budget), so a server that drips a byte at a time cannot hold a run: the body is read in chunks
+against that deadline. 401/403 fail at once; any other status the caller
 did not list as ``ok`` fails at once too (404 means "not here" to the callers that list it).
 
 Credentials in index URLs are sent as Basic auth to that URL's host only (:meth:`Transport.register` strips
@@ -39,9 +42,29 @@ if TYPE_CHECKING:
 
     from resolver.index.loads import Loads
 
-__all__ = ["Response", "Transport"]
+__all__ = ["ANSWER_FACTOR", "Response", "Transport"]
 
 logger = logging.getLogger(__name__)
+
+#: A whole answer (headers and body) must arrive within this many ``timeout``s: 60 s at the default 15 s,
+#: enough for a 7 MB project page at 120 KB/s; a drip of one byte per second never finishes in it.
+ANSWER_FACTOR = 4
+
+
+class _Answer:
+    """A response read whole under the answer deadline: what :class:`Response` asks for."""
+
+    __slots__ = ("content", "headers", "status_code", "url")
+
+    def __init__(self, status_code: int, headers: Mapping[str, str], content: bytes, url: httpx.URL) -> None:
+        self.status_code = status_code
+        self.headers = headers
+        self.content = content
+        self.url = url
+
+
+class _TooSlow(Exception):
+    """The whole answer did not arrive within its deadline."""
 
 
 class Response(Protocol):
@@ -128,7 +151,7 @@ class Transport:
         attempts = 0
         while True:
             attempts += 1
-            outcome = self._attempt(url, headers, ok, attempts)
+            outcome = self._attempt(url, headers, ok, attempts, deadline)
             if not isinstance(outcome, tuple):
                 return outcome
             reason, wait = outcome
@@ -168,14 +191,24 @@ class Transport:
         return text
 
     def _attempt(
-        self, url: str, headers: dict[str, str] | None, ok: tuple[int, ...], attempts: int
-    ) -> httpx.Response | tuple[str, float | None]:
+        self, url: str, headers: dict[str, str] | None, ok: tuple[int, ...], attempts: int, deadline: float
+    ) -> Response | tuple[str, float | None]:
         """One GET: the response when its status is in ``ok``, else why to retry and how long to wait."""
         import httpx  # lazily: client() loaded it by now
 
         self._loads.count(requests=1)
+        started = time.monotonic()
+        until = min(deadline, started + self._timeout * ANSWER_FACTOR)
         try:
-            response = self.client().get(url, headers=headers)
+            with self.client().stream("GET", url, headers=headers) as streamed:
+                chunks = []
+                for chunk in streamed.iter_bytes():
+                    chunks.append(chunk)
+                    if time.monotonic() > until:
+                        raise _TooSlow
+                response = _Answer(streamed.status_code, streamed.headers, b"".join(chunks), streamed.url)
+        except _TooSlow:
+            return f"timed out (the whole answer took longer than {until - started:.0f} s)", None
         except httpx.TimeoutException as exc:
             return f"timed out ({type(exc).__name__})", None
         except (httpx.NetworkError, httpx.RemoteProtocolError, httpx.DecodingError) as exc:
@@ -246,7 +279,7 @@ def _netrc_auth() -> httpx.Auth | None:
         return None
 
 
-def _retry_after(response: httpx.Response) -> float | None:
+def _retry_after(response: Response) -> float | None:
     value = response.headers.get("retry-after", "").strip()
     if not value:
         return None

@@ -28,7 +28,7 @@ __all__ = [
     "parse_range",
 ]
 
-FaultKind = Literal["fail", "rate_limit", "reset", "truncate", "slow"]
+FaultKind = Literal["fail", "rate_limit", "reset", "truncate", "slow", "drip"]
 
 #: Longest a ``slow`` fault may stall one request, so a mistaken test cannot hang the suite.
 MAX_DELAY = 30.0

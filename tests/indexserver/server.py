@@ -277,6 +277,11 @@ class IndexServer:
         """Wait ``seconds`` (at most :data:`MAX_DELAY`) before answering matching requests."""
         return self._add_fault(Fault("slow", pattern, times, seconds=min(seconds, MAX_DELAY)))
 
+    def drip(self, pattern: str, seconds: float, *, times: int | None = None) -> Fault:
+        """Send the answer one byte every ``seconds`` (headers at once): no single read ever times out, so
+        only a deadline on the whole answer ends it. The server stops dripping after ``MAX_DELAY`` seconds."""
+        return self._add_fault(Fault("drip", pattern, times, seconds=seconds))
+
     def no_range(self) -> None:
         """Ignore ``Range``: answer 200 with the whole file, like a server without range support."""
         self._modes.add("no_range")
@@ -340,7 +345,7 @@ class IndexServer:
         if slow is not None and self._stopping.wait(slow.seconds):
             handler.close_connection = True
             return
-        fault = self._take(path, {"fail", "rate_limit", "reset", "truncate"})
+        fault = self._take(path, {"fail", "rate_limit", "reset", "truncate", "drip"})
         if fault is not None and fault.kind == "reset":
             self._record(handler, path, headers, status=None, bytes_sent=0, fault="reset")
             handler.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
@@ -363,14 +368,14 @@ class IndexServer:
             response.close = True
         fault_kind = fault.kind if fault else None
         self._record(handler, path, headers, status=response.status, bytes_sent=len(body), fault=fault_kind)
-        self._send(handler, response, body)
+        self._send(handler, response, body, drip=fault.seconds if fault is not None and fault.kind == "drip" else 0)
 
     def _record(self, handler: _Handler, path: str, headers: dict[str, str], **outcome: Any) -> None:
         entry = LoggedRequest(handler.command, path, headers, **outcome)
         with self._lock:
             self._log.append(entry)
 
-    def _send(self, handler: _Handler, response: Response, body: bytes) -> None:
+    def _send(self, handler: _Handler, response: Response, body: bytes, *, drip: float = 0) -> None:
         try:
             handler.send_response(response.status)
             for name, value in response.headers:
@@ -381,7 +386,16 @@ class IndexServer:
                 handler.send_header("Connection", "close")
                 handler.close_connection = True
             handler.end_headers()
-            handler.wfile.write(body)
+            if not drip:
+                handler.wfile.write(body)
+                return
+            stop = time.monotonic() + MAX_DELAY
+            for i in range(len(body)):
+                handler.wfile.write(body[i : i + 1])
+                handler.wfile.flush()
+                if self._stopping.wait(drip) or time.monotonic() > stop:
+                    handler.close_connection = True
+                    return
         except OSError:
             handler.close_connection = True
 
