@@ -136,3 +136,41 @@ def test_a_dripping_index_cannot_hold_a_check(
     assert code == 3, err
     assert "the whole answer took longer than" in err
     assert elapsed < 1 * ANSWER_FACTOR * 2 + 4, elapsed
+
+
+def test_a_wheel_whose_metadata_names_another_project_is_exit_4(
+    ml: list[str], index_server: IndexServer, wheel_cache: WheelCache, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``mismatch-1.0.0-py3-none-any.whl`` whose METADATA says ``evilname 9.9.9`` was accepted and its
+    ``Requires-Dist: evil-pkg`` resolved and locked. pip refuses such a wheel; so does relax-pins now."""
+    metadata = b"Metadata-Version: 2.1\nName: evilname\nVersion: 9.9.9\nRequires-Dist: evil-pkg\n\n"
+    path = wheel_cache.wheel("mismatch", "1.0.0", metadata=metadata)
+    index_server.add(Project("mismatch", [dist(path)]))
+    Path("requirements.txt").write_text("mismatch==1.0.0\n")
+    code, out, err = run(["check", "requirements.txt", *ml], capsys)
+    assert code == 4, out + err
+    assert "its METADATA says 'evilname 9.9.9', its filename 'mismatch 1.0.0'" in err
+    code, _, err = run(["lock", "requirements.txt", "-o", "pylock.toml", *ml], capsys)
+    assert code == 4 and "evilname" in err
+    assert not Path("pylock.toml").exists()
+
+
+def test_a_wheel_whose_local_header_names_another_member_is_exit_4(
+    ml: list[str], index_server: IndexServer, wheel_cache: WheelCache, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A zip whose local header names another file than its central directory reads differently to two
+    readers (pip installs from the local headers): it was accepted; now it is exit 4 naming both."""
+    built = wheel_cache.wheel("twofaced", "1.0.0", requires_dist=("numpy",))
+    data = bytearray(built.read_bytes())
+    name = b"twofaced-1.0.0.dist-info/METADATA"
+    at = data.index(name)  # the first time the name appears is its local header: the central directory is last
+    data[at : at + len(name)] = b"twofaced-1.0.0.dist-info/METADATX"
+    path = built.parent / "forged" / built.name
+    path.parent.mkdir(exist_ok=True)
+    path.write_bytes(bytes(data))
+    index_server.add(Project("twofaced", [dist(path)]))
+    index_server.no_metadata_files()
+    Path("requirements.txt").write_text("twofaced==1.0.0\n")
+    code, out, err = run(["check", "requirements.txt", *ml], capsys)
+    assert code == 4, out + err
+    assert "the local header names 'twofaced-1.0.0.dist-info/METADATX'" in err

@@ -10,7 +10,7 @@ from __future__ import annotations
 from resolver.errors import RelaxPinsError
 from resolver.index.urls import redact
 
-__all__ = ["IndexUnreachableError", "IntegrityError", "tried"]
+__all__ = ["ContentError", "IndexUnreachableError", "IntegrityError", "tried"]
 
 
 class IndexUnreachableError(RelaxPinsError):
@@ -44,6 +44,17 @@ class IntegrityError(RelaxPinsError):
 
     def __str__(self) -> str:
         return self.message
+
+
+class ContentError(IntegrityError):
+    """A file whose hash holds but whose content contradicts itself or its name: a wheel whose METADATA names
+    another project or version than its filename, a zip whose local header names another member than its
+    central directory. Exit 4, like a hash that does not hold: the file cannot be trusted."""
+
+    def __init__(self, message: str, *, url: str, expected: str, actual: str) -> None:
+        super().__init__(url=url, expected=expected, actual=actual)
+        self.message = f"{self.url}: {message}"
+        Exception.__init__(self, self.message)
 
 
 def tried(attempts: int, last: str) -> str:

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CoreMetadata",
     "EndOfCentralDirectory",
+    "MemberMismatchError",
     "MetadataError",
     "ZipEntry",
     "ZipFormatError",
@@ -348,9 +349,21 @@ def inflate(entry: ZipEntry, raw: bytes, *, max_size: int = MAX_MEMBER_SIZE) -> 
     return data
 
 
+class MemberMismatchError(ZipFormatError):
+    """The local header of a member names another file than the central directory: two readers of the same
+    zip (pip reads the local headers when it installs) would see different files."""
+
+
 def read_entry(entry: ZipEntry, record: bytes) -> bytes:
-    """The member's bytes from ``record``, the archive bytes starting at ``entry.offset`` (header first)."""
+    """The member's bytes from ``record``, the archive bytes starting at ``entry.offset`` (header first); the
+    local header must name the member the central directory names (:class:`MemberMismatchError`)."""
     start = local_header_data_offset(record)
+    fields = _LOCAL.unpack_from(record)
+    raw_name = record[_LOCAL.size : _LOCAL.size + fields[10]]
+    flags = fields[3]  # general purpose bit flag: 0x800 means the name is UTF-8 (else cp437)
+    local_name = raw_name.decode("utf-8", errors="replace") if flags & 0x800 else raw_name.decode("cp437")
+    if local_name != entry.name:
+        raise MemberMismatchError(f"the local header names {local_name!r}, the central directory {entry.name!r}")
     if start + entry.compressed_size > len(record):
         raise ZipFormatError(f"{entry.name}: the local record is truncated", needed_from=entry.offset + len(record))
     return inflate(entry, record[start : start + entry.compressed_size])

@@ -27,7 +27,10 @@ from functools import partial
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from resolver.index.errors import IndexUnreachableError, IntegrityError, tried
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from resolver.index.errors import ContentError, IndexUnreachableError, IntegrityError, tried
 from resolver.index.metadata import (
     CoreMetadata,
     MetadataError,
@@ -111,6 +114,8 @@ class MetadataChain:
                 result = parse_metadata(data)
             except MetadataError as exc:
                 raise MetadataError(exc.message, url=redact(link.url)) from None
+            if parsed.kind == "wheel":
+                _check_identity(result, parsed.name, parsed.version, link)
             if parsed.kind == "sdist" and not is_static_sdist_metadata(result):
                 data, result = b"", None
         if self._cache is not None:
@@ -173,8 +178,13 @@ class MetadataChain:
         _check_hashes(data, link.hashes, url=link.url, what="wheel")
         try:
             return wheel_metadata(data, project=project)
-        except ZipFormatError as exc:
-            raise ZipFormatError(f"the wheel cannot be read: {exc.message}", url=redact(link.url)) from None
+        except ZipFormatError as exc:  # the bytes the index serves (and, where it gives one, their hash)
+            raise ContentError(
+                f"the wheel cannot be trusted: {exc.message}",
+                url=link.url,
+                expected="a readable wheel",
+                actual=exc.message,
+            ) from None
 
     def _range(self, url: str, first: int, last: int) -> bytes:
         response = self._transport.get(
@@ -226,6 +236,25 @@ class _Fallback(Exception):
 
 def _not_found(url: str) -> IndexUnreachableError:
     return IndexUnreachableError("the index lists this file but does not serve it", url=url, tried=tried(1, "HTTP 404"))
+
+
+def _check_identity(md: CoreMetadata, name: str, version: Version, link: FileLink) -> None:
+    """A wheel's METADATA must name the project and version of its filename (normalised, as pip compares
+    them): a wheel ``mismatch-1.0.0-...whl`` whose METADATA says ``evilname 9.9.9`` would otherwise bring the
+    requirements of another project into the resolution and the lock."""
+    said = f"{md.name} {md.version}"
+    wanted = f"{name} {version}"
+    try:
+        same = canonicalize_name(md.name) == canonicalize_name(name) and Version(md.version) == version
+    except InvalidVersion:
+        same = False
+    if not same:
+        raise ContentError(
+            f"its METADATA says {said!r}, its filename {wanted!r}: the wheel cannot be trusted",
+            url=link.url,
+            expected=wanted,
+            actual=said,
+        )
 
 
 def _check_hashes(data: bytes, hashes: Iterable[tuple[str, str]], *, url: str, what: str) -> None:
