@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from resolver.index import transport
 from resolver.index.transport import ANSWER_FACTOR
 from tests.indexserver.model import Project, dist
 from tests.indexserver.server import IndexServer
@@ -174,3 +175,42 @@ def test_a_wheel_whose_local_header_names_another_member_is_exit_4(
     code, out, err = run(["check", "requirements.txt", *ml], capsys)
     assert code == 4, out + err
     assert "the local header names 'twofaced-1.0.0.dist-info/METADATX'" in err
+
+
+def test_what_the_index_sends_is_capped(
+    ml: list[str],
+    index_server: IndexServer,
+    wheel_cache: WheelCache,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A 210 MB page was parsed (33 s, 1.8 GB), a gzip page inflating to 300 MB read whole, 100,000
+    Requires-Dist lines took 613 MB. Each is now refused with the URL and the limit. (The page limit is
+    lowered here so the test need not serve 64 MiB; it applies to the body as decompressed.)"""
+    many = wheel_cache.wheel("many", "1.0.0", requires_dist=tuple(f"dep{i}" for i in range(5_001)))
+    index_server.add(Project("many", [dist(many)]))
+    Path("requirements.txt").write_text("many==1.0.0\n")
+    code, _, err = run(["check", "requirements.txt", *ml], capsys)
+    assert code == 4
+    assert "core metadata with 5001 Requires-Dist lines, over the limit of 5000" in err
+    assert "many-1.0.0-py3-none-any.whl" in err
+    monkeypatch.setattr(transport, "PAGE_LIMIT", 300)
+    Path("requirements.txt").write_text("numpy>=1.26\n")
+    at = ml.index("--cache-dir")
+    code, _, err = run(["check", "requirements.txt", *ml[:at], *ml[at + 2 :], "--no-cache"], capsys)
+    assert code == 3
+    assert "/simple/numpy/: the answer is over the limit of 300 bytes once decompressed; refused" in err
+
+
+def test_no_line_echoes_a_huge_string(ml: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    """A 1 MB name gave a 1 MB error line. Printed lines are cut at 10,000 characters (saying how many more
+    there were), and JSON strings too, so the JSON stays valid."""
+    name = "a" * 60_000
+    Path("requirements.txt").write_text(f"{name}==1.0\n")
+    code, out, err = run(["check", "requirements.txt", *ml], capsys)
+    assert code == 1
+    assert max(len(line) for line in (out + err).splitlines()) < 10_100
+    assert "more characters not shown)" in out
+    code, out, _ = run(["check", "requirements.txt", "--format", "json", *ml], capsys)
+    doc = json.loads(out)
+    assert all(len(f["message"]) < 10_100 for f in doc["findings"])

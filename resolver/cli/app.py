@@ -131,11 +131,29 @@ def progress(enabled: bool) -> Iterator[Callable[[IndexClient], None]]:
         thread.join(timeout=1)
 
 
-def say(text: str, *, err: bool = False, nl: bool = True) -> None:
+#: The longest line printed: a 1 MB name from a hostile index made a 1 MB error line (JSON clips its strings
+#: to the same length instead, so it stays valid).
+MAX_LINE = 10_000
+
+
+def clip(line: str, limit: int = MAX_LINE) -> str:
+    """``line`` cut to ``limit`` characters, saying how many were left out."""
+    if len(line) <= limit:
+        return line
+    return f"{line[:limit]}... ({len(line) - limit} more characters not shown)"
+
+
+def say(text: str, *, err: bool = False, nl: bool = True, clip_lines: bool = True) -> None:
     """Print ``text`` with every URL's credentials masked (:func:`resolver.index.urls.mask_text`): whatever it
     came from (a requirement URL, an option in a file, a diff, an error), no secret reaches the terminal or
-    the CI log. Files keep theirs byte for byte; only what is shown is masked."""
-    typer.echo(mask_text(text), err=err, nl=nl)
+    the CI log. Files keep theirs byte for byte; only what is shown is masked. Each line is cut at
+    :data:`MAX_LINE` characters (``clip_lines=False`` for JSON, whose strings are clipped when made)."""
+    text = mask_text(text)
+    if clip_lines and len(text) > MAX_LINE:
+        text = "".join(
+            clip(line.rstrip("\n")) + "\n" if line.endswith("\n") else clip(line) for line in text.splitlines(True)
+        )
+    typer.echo(text, err=err, nl=nl)
 
 
 def emit(
@@ -144,6 +162,8 @@ def emit(
     json_text: Callable[[], str],
     github: Callable[[], str],
     markdown: Callable[[], str],
+    *,
+    clip_text: bool = True,
 ) -> None:
     """Print the report in ``fmt``: only that one is rendered (a 200,000-line run spent a second on JSON it
     never printed)."""
@@ -153,7 +173,8 @@ def emit(
         OutputFormat.GITHUB: github,
         OutputFormat.MARKDOWN: markdown,
     }[fmt]
-    say(render(), nl=False)
+    # JSON clips its strings itself; a --diff stays a patch that applies
+    say(render(), nl=False, clip_lines=clip_text and fmt is not OutputFormat.JSON)
 
 
 _COMMANDS = ("relax", "check", "lock", "layers", "cuda", "matrix")

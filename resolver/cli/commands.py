@@ -68,6 +68,7 @@ def relax_command(
             lambda: report.render_json(run.result, ok=code == 0, findings=findings, check=run.check),
             lambda: render_github(findings, run.check),
             lambda: render_markdown(findings, run.check),
+            clip_text=not diff,
         )
         say(report.render_stopped(run.check), err=True, nl=False)  # every format: exit 3 and 4 say why
         if run.blocked and not quiet and fmt is OutputFormat.TEXT and run.check and not run.check.stopped:

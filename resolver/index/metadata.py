@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from packaging.metadata import RawMetadata
 
 __all__ = [
+    "MAX_REQUIRES_DIST",
     "CoreMetadata",
     "EndOfCentralDirectory",
     "MemberMismatchError",
@@ -69,6 +70,9 @@ TAIL_SIZE = _EOCD.size + _MAX_COMMENT + _ZIP64_LOCATOR.size + _ZIP64_EOCD.size
 
 #: Refuse to inflate a member larger than this: METADATA is kilobytes; this bounds a hostile archive.
 MAX_MEMBER_SIZE = 32 * 1024 * 1024
+#: The most Requires-Dist lines one METADATA may hold: real distributions have at most a few hundred (every
+#: extra of a large framework); 100,000 took 613 MB to read.
+MAX_REQUIRES_DIST = 5_000
 
 
 class MetadataError(IndexFormatError):
@@ -110,6 +114,11 @@ def parse_metadata(data: bytes | str) -> CoreMetadata:
 
     Fields the parser could not decode or that were repeated when they must not be become warnings.
     """
+    count = (
+        data.lower().count(b"\nrequires-dist:") if isinstance(data, bytes) else data.lower().count("\nrequires-dist:")
+    )
+    if count > MAX_REQUIRES_DIST:
+        raise MetadataError(f"core metadata with {count} Requires-Dist lines, over the limit of {MAX_REQUIRES_DIST}")
     try:
         raw, unparsed = _parse_email(data)
     except (ValueError, LookupError) as exc:  # the email parser is lenient; this is belt and braces

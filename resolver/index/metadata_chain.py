@@ -55,7 +55,11 @@ if TYPE_CHECKING:
     from resolver.index.simple import FileLink
     from resolver.index.transport import Response, Transport
 
-__all__ = ["METADATA_PROBE_LIMIT", "TAIL_BYTES", "MetadataChain"]
+__all__ = ["METADATA_PROBE_LIMIT", "TAIL_BYTES", "WHEEL_LIMIT", "MetadataChain"]
+
+#: The largest whole wheel or sdist read into memory when range requests fail (torch's CUDA wheels are
+#: under 1 GiB; a larger answer is refused rather than held in memory).
+WHEEL_LIMIT = 4 * 1024 * 1024 * 1024
 
 logger = logging.getLogger(__name__)
 
@@ -112,8 +116,10 @@ class MetadataChain:
         if data:
             try:
                 result = parse_metadata(data)
-            except MetadataError as exc:
-                raise MetadataError(exc.message, url=redact(link.url)) from None
+            except MetadataError as exc:  # what the index serves cannot be used: exit 4, naming the file
+                raise ContentError(
+                    exc.message, url=link.url, expected="usable core metadata", actual=exc.message
+                ) from None
             if parsed.kind == "wheel":
                 _check_identity(result, parsed.name, parsed.version, link)
             if parsed.kind == "sdist" and not is_static_sdist_metadata(result):
@@ -158,7 +164,7 @@ class MetadataChain:
             ) from None
 
     def _download(self, link: FileLink) -> bytes:
-        response = self._transport.get(link.url, headers=_IDENTITY, ok=(200, 404, 410))
+        response = self._transport.get(link.url, headers=_IDENTITY, ok=(200, 404, 410), limit=WHEEL_LIMIT)
         if response.status_code != 200:
             raise _not_found(link.url)
         self._loads.count(whole_downloads=1)
@@ -188,7 +194,10 @@ class MetadataChain:
 
     def _range(self, url: str, first: int, last: int) -> bytes:
         response = self._transport.get(
-            url, headers={"Range": f"bytes={first}-{last}", **_IDENTITY}, ok=(200, 206, 404, 410, 416)
+            url,
+            headers={"Range": f"bytes={first}-{last}", **_IDENTITY},
+            ok=(200, 206, 404, 410, 416),
+            limit=WHEEL_LIMIT,  # a server that ignores Range sends the whole file
         )
         self._loads.count(range_requests=1)
         if response.status_code == 200:
@@ -202,7 +211,10 @@ class MetadataChain:
 
     def _ranged_metadata(self, link: FileLink, project: str) -> bytes:
         response = self._transport.get(
-            link.url, headers={"Range": f"bytes=-{TAIL_BYTES}", **_IDENTITY}, ok=(200, 206, 404, 410, 416)
+            link.url,
+            headers={"Range": f"bytes=-{TAIL_BYTES}", **_IDENTITY},
+            ok=(200, 206, 404, 410, 416),
+            limit=WHEEL_LIMIT,  # a server that ignores Range sends the whole file
         )
         self._loads.count(range_requests=1)
         if response.status_code == 200:

@@ -42,13 +42,18 @@ if TYPE_CHECKING:
 
     from resolver.index.loads import Loads
 
-__all__ = ["ANSWER_FACTOR", "Response", "Transport"]
+__all__ = ["ANSWER_FACTOR", "PAGE_LIMIT", "Response", "Transport"]
 
 logger = logging.getLogger(__name__)
 
 #: A whole answer (headers and body) must arrive within this many ``timeout``s: 60 s at the default 15 s,
 #: enough for a 7 MB project page at 120 KB/s; a drip of one byte per second never finishes in it.
 ANSWER_FACTOR = 4
+#: The most an answer may hold once decompressed, unless the caller gives its own ``limit``: the largest
+#: project pages of the main index are a few MB of JSON (numpy's about 7 MB); a page of 210 MB took 33 s and
+#: 1.8 GB to parse, and a gzip page that inflates to 300 MB was read whole. Whole wheels (the metadata
+#: fallback when ranges fail) pass their own, larger limit.
+PAGE_LIMIT = 64 * 1024 * 1024
 
 
 class _Answer:
@@ -145,13 +150,18 @@ class Transport:
         if http is not None:
             http.close()
 
-    def get(self, url: str, *, ok: tuple[int, ...], headers: dict[str, str] | None = None) -> Response:
-        """GET ``url`` with retries until the status is in ``ok``; :class:`IndexUnreachableError` else."""
+    def get(
+        self, url: str, *, ok: tuple[int, ...], headers: dict[str, str] | None = None, limit: int | None = None
+    ) -> Response:
+        """GET ``url`` with retries until the status is in ``ok``; :class:`IndexUnreachableError` else, also
+        for an answer over ``limit`` bytes once decompressed (default :data:`PAGE_LIMIT`; not retried: it
+        would be as large again)."""
+        limit = PAGE_LIMIT if limit is None else limit
         deadline = time.monotonic() + self._timeout * (self._retries + 1) + self._retry_cap
         attempts = 0
         while True:
             attempts += 1
-            outcome = self._attempt(url, headers, ok, attempts, deadline)
+            outcome = self._attempt(url, headers, ok, attempts, deadline, limit)
             if not isinstance(outcome, tuple):
                 return outcome
             reason, wait = outcome
@@ -191,7 +201,13 @@ class Transport:
         return text
 
     def _attempt(
-        self, url: str, headers: dict[str, str] | None, ok: tuple[int, ...], attempts: int, deadline: float
+        self,
+        url: str,
+        headers: dict[str, str] | None,
+        ok: tuple[int, ...],
+        attempts: int,
+        deadline: float,
+        limit: int,
     ) -> Response | tuple[str, float | None]:
         """One GET: the response when its status is in ``ok``, else why to retry and how long to wait."""
         import httpx  # lazily: client() loaded it by now
@@ -201,9 +217,16 @@ class Transport:
         until = min(deadline, started + self._timeout * ANSWER_FACTOR)
         try:
             with self.client().stream("GET", url, headers=headers) as streamed:
-                chunks = []
+                chunks, size = [], 0
                 for chunk in streamed.iter_bytes():
                     chunks.append(chunk)
+                    size += len(chunk)
+                    if size > limit:
+                        raise IndexUnreachableError(
+                            f"the answer is over the limit of {_size(limit)} once decompressed; refused",
+                            url=url,
+                            tried=tried(attempts, "too large"),
+                        )
                     if time.monotonic() > until:
                         raise _TooSlow
                 response = _Answer(streamed.status_code, streamed.headers, b"".join(chunks), streamed.url)
@@ -240,6 +263,10 @@ class Transport:
                 tried=tried(attempts, f"HTTP {status}"),
             )
         return f"HTTP {status}", wait
+
+
+def _size(n: int) -> str:
+    return f"{n / (1024 * 1024):g} MiB" if n >= 1024 * 1024 else f"{n:,} bytes"
 
 
 def _host_key(scheme: str, host: str, port: int | None) -> tuple[str, int]:

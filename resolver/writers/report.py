@@ -37,6 +37,15 @@ __all__ = [
 SCHEMA_VERSION = 2
 
 
+#: The longest string a finding puts in JSON (as the text formats cut their lines): a 1 MB name from a
+#: hostile index stays out of a CI log.
+MAX_STRING = 10_000
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= MAX_STRING else f"{text[:MAX_STRING]}... ({len(text) - MAX_STRING} more characters)"
+
+
 def finding_dict(f: Finding) -> dict[str, object]:
     """One finding as the JSON schema spells it (``was``: the code of a claim made ``unchecked``)."""
     doc: dict[str, object] = {
@@ -45,8 +54,8 @@ def finding_dict(f: Finding) -> dict[str, object]:
         "path": f.path,
         "line": f.line,
         "package": f.package,
-        "message": f.message,
-        "fix": f.fix,
+        "message": _clip(f.message),
+        "fix": None if f.fix is None else _clip(f.fix),
     }
     was = f.get("was")
     if was is not None:
