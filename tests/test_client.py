@@ -7,12 +7,18 @@ claim like "no whole wheel was downloaded" is read off the wire, not off the cli
 from __future__ import annotations
 
 import email.utils
+import http.server
 import io
 import logging
 import os
+import shutil
 import socket
+import ssl
+import subprocess
+import threading
 import time
 import zipfile
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -20,7 +26,7 @@ import pytest
 from resolver.index.cache import Cache
 from resolver.index.client import IndexClient, IndexedLink, IndexUnreachableError, IntegrityError
 from resolver.index.settings import IndexSettings
-from resolver.index.transport import ANSWER_FACTOR
+from resolver.index.transport import ANSWER_FACTOR, MAX_REDIRECTS
 from tests.indexserver import fixtures
 from tests.indexserver.model import JSON_V1, IndexFile, Project, dist, render_project_json, write_static_index
 from tests.indexserver.server import IndexServer
@@ -639,3 +645,73 @@ def test_a_dripping_answer_is_cut_by_the_whole_answer_deadline(
     assert elapsed < 0.5 * ANSWER_FACTOR * 2 + 1.5, elapsed
     assert "the whole answer took longer than 2 s" in str(caught.value)
     assert "2 attempts" in caught.value.tried
+
+
+def test_a_host_name_that_does_not_resolve_fails_after_one_retry() -> None:
+    """A failed DNS lookup was retried five times (6.4 s) before the error; one retry covers a dropped packet."""
+    started = time.monotonic()
+    with (
+        make_client("http://no-such-host.invalid/simple/", retries=4, backoff=0.2) as client,
+        pytest.raises(IndexUnreachableError) as caught,
+    ):
+        client.project("foo")
+    assert time.monotonic() - started < 2.0
+    assert caught.value.tried.startswith("2 attempts") and "host name not resolved" in caught.value.tried
+    assert caught.value.hint is not None and "host name" in caught.value.hint
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command to make a certificate")
+def test_an_untrusted_certificate_fails_at_once(tmp_path: Path) -> None:
+    """Certificate errors were retried four times: the same certificate comes back each time."""
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+         "-days", "1", "-subj", "/CN=127.0.0.1"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with (
+            make_client(f"https://127.0.0.1:{server.server_address[1]}/simple/", retries=4) as client,
+            pytest.raises(IndexUnreachableError) as caught,
+        ):
+            client.project("foo")
+    finally:
+        server.shutdown()
+    assert caught.value.tried.startswith("1 attempt,") and "certificate not trusted" in caught.value.tried
+    assert caught.value.hint is not None and "SSL_CERT_FILE" in caught.value.hint
+
+
+def test_redirects_stop_after_ten_hops() -> None:
+    """Redirects were followed up to 20 hops; pip stops at 10, and so does relax-pins now."""
+    hops: list[str] = []
+
+    class Loop(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            hops.append(self.path)
+            self.send_response(302)
+            self.send_header("Location", f"/hop{len(hops)}/")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Loop)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with (
+            make_client(f"http://127.0.0.1:{server.server_address[1]}/simple/", retries=0) as client,
+            pytest.raises(IndexUnreachableError) as caught,
+        ):
+            client.project("foo")
+    finally:
+        server.shutdown()
+    assert len(hops) == MAX_REDIRECTS + 1 == 11
+    assert "TooManyRedirects" in str(caught.value)

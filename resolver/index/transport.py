@@ -42,13 +42,15 @@ if TYPE_CHECKING:
 
     from resolver.index.loads import Loads
 
-__all__ = ["ANSWER_FACTOR", "PAGE_LIMIT", "Response", "Transport"]
+__all__ = ["ANSWER_FACTOR", "MAX_REDIRECTS", "PAGE_LIMIT", "Response", "Transport"]
 
 logger = logging.getLogger(__name__)
 
 #: A whole answer (headers and body) must arrive within this many ``timeout``s: 60 s at the default 15 s,
 #: enough for a 7 MB project page at 120 KB/s; a drip of one byte per second never finishes in it.
 ANSWER_FACTOR = 4
+#: Redirect hops followed for one request (pip's session stops at 10 too; httpx would follow 20).
+MAX_REDIRECTS = 10
 #: The most an answer may hold once decompressed, unless the caller gives its own ``limit``: the largest
 #: project pages of the main index are a few MB of JSON (numpy's about 7 MB); a page of 210 MB took 33 s and
 #: 1.8 GB to parse, and a gzip page that inflates to 300 MB was read whole. Whole wheels (the metadata
@@ -190,9 +192,42 @@ class Transport:
         # between threads (hpack's tables are mutated without a lock: "deque mutated during iteration", seen
         # here in a cold check; encode/httpx#3566), and its pure-Python framing was the slower of the two here
         # (the ~100 pages of an ML set: 0.41 s on 16 HTTP/1.1 connections, 0.61 s multiplexed over HTTP/2).
-        client = httpx.Client(auth=auth, limits=limits, timeout=timeout, headers=headers, follow_redirects=True)
+        # At most MAX_REDIRECTS hops, as pip allows (httpx's own default is 20).
+        client = httpx.Client(
+            auth=auth,
+            limits=limits,
+            timeout=timeout,
+            headers=headers,
+            follow_redirects=True,
+            max_redirects=MAX_REDIRECTS,
+        )
         _look_up_once(client, self._addresses)
         return client
+
+    def _network_failure(self, exc: Exception, url: str, attempts: int) -> str:
+        """Why to retry after a failed connection; :class:`IndexUnreachableError` at once when a retry cannot
+        help: an untrusted certificate (the same one comes back), or a host name that did not resolve twice
+        (one retry covers a dropped DNS packet; five cost 6.4 s)."""
+        import socket  # lazily, as httpx is
+        import ssl
+
+        reason = self._scrub(f"connection failed ({type(exc).__name__}: {exc})")
+        cause = _root_cause(exc)
+        if isinstance(cause, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in str(exc):
+            raise IndexUnreachableError(
+                reason,
+                url=url,
+                tried=tried(attempts, "certificate not trusted"),
+                hint="if the index uses a private CA, point SSL_CERT_FILE at a bundle that holds it",
+            ) from None
+        if isinstance(cause, socket.gaierror) and attempts >= 2:
+            raise IndexUnreachableError(
+                reason,
+                url=url,
+                tried=tried(attempts, "host name not resolved"),
+                hint="check the host name in the index URL, and that this machine can reach a DNS server",
+            ) from None
+        return reason
 
     def _scrub(self, text: str) -> str:
         for _, password in self._credentials.values():
@@ -235,7 +270,7 @@ class Transport:
         except httpx.TimeoutException as exc:
             return f"timed out ({type(exc).__name__})", None
         except (httpx.NetworkError, httpx.RemoteProtocolError, httpx.DecodingError) as exc:
-            return self._scrub(f"connection failed ({type(exc).__name__}: {exc})"), None
+            return self._network_failure(exc, url, attempts), None
         except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError) as exc:
             reason = self._scrub(f"the request failed ({type(exc).__name__}: {exc})")
             raise IndexUnreachableError(reason, url=url, tried=tried(attempts, type(exc).__name__)) from None
@@ -263,6 +298,15 @@ class Transport:
                 tried=tried(attempts, f"HTTP {status}"),
             )
         return f"HTTP {status}", wait
+
+
+def _root_cause(exc: BaseException) -> BaseException:
+    """The innermost exception in ``exc``'s chain (httpx wraps httpcore's, which wraps the socket's)."""
+    seen = {id(exc)}
+    while (inner := exc.__cause__ or exc.__context__) is not None and id(inner) not in seen:
+        seen.add(id(inner))
+        exc = inner
+    return exc
 
 
 def _size(n: int) -> str:
