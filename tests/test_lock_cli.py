@@ -42,10 +42,21 @@ def test_lock_hashed_requirements_format(ml: list[str], capsys: pytest.CaptureFi
 
 def test_output_equal_to_an_input_is_refused(ml: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     Path("requirements.txt").write_text("torch==2.7.1\n")
-    code, _, err = run(["lock", "requirements.txt", "-o", "requirements.txt", *ml], capsys)
+    code, _, err = run(["lock", "requirements.txt", "-o", "requirements.txt", "--format", "requirements", *ml], capsys)
     assert code == 2
     assert "is one of the input files" in err
     assert Path("requirements.txt").read_text() == "torch==2.7.1\n"
+
+
+@pytest.mark.parametrize("name", ["lock.toml", "pylock.gpu.cuda.toml", "requirements.txt", "pylock.toml.bak"])
+def test_a_pylock_file_gets_a_pep_751_name(ml: list[str], capsys: pytest.CaptureFixture[str], name: str) -> None:
+    """``lock -o lock.toml`` wrote a PEP 751 lock that pip then reads as a requirements file: only pylock.toml
+    and pylock.<name>.toml are lock files to an installer."""
+    Path("requirements.txt").write_text("lib==1.9.0\n")
+    code, _, err = run(["lock", "requirements.txt", "-o", name, *ml], capsys)
+    assert code == 2 and f"{name}: is not a PEP 751 lock file name" in err
+    assert not Path(name).exists() or name == "requirements.txt"
+    assert run(["lock", "requirements.txt", "-o", "pylock.gpu.toml", *ml], capsys)[0] == 0
 
 
 def test_lock_against_an_unreachable_index_writes_nothing(ml: list[str], capsys: pytest.CaptureFixture[str]) -> None:

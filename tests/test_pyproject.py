@@ -509,6 +509,8 @@ def test_edit_of_duplicate_strings_touches_only_the_one_asked_for() -> None:
         ('[dependency-groups]\na = ["x", {include-group = "A"}]\n', 2, 11, "includes 'A', which includes 'a'"),
         ("[dependency-groups]\na = [{include-group = 1}]\n", 2, 23, "must be the name of a dependency group"),
         ("project = true\n", 1, 11, "project must be a table, found a boolean"),
+        ('[project]\nname = "x"\nversion = 1.0\n', 3, 11, "project.version must be a string, found a float"),
+        ("[project]\nname = 3\n", 2, 8, "project.name must be a string, found an integer"),
         ("[tool.poetry.dependencies]\ntorch = 2\n", 2, 9, "torch must be a version string"),
         ("[tool.poetry.dependencies]\ntorch = {version = 2}\n", 2, 20, "torch.version must be"),
         ("[tool.poetry.dependencies]\ntorch = [1.5]\n", 2, 10, "torch[0] must be"),

@@ -552,6 +552,10 @@ def error_of(text: str) -> InputError:
         ("-r\n", 1, 1, "-r needs a value"),
         ("--index-url\n", 1, 1, "--index-url needs a value"),
         ("torch==1 --hash\n", 1, 10, "--hash needs a value"),
+        ("torch==1 --hash=sha256\n", 1, 10, "--hash needs an algorithm and a digest"),  # pip refuses it too
+        ("torch==1 --hash=sha256:\n", 1, 10, "--hash needs an algorithm and a digest"),
+        ("torch==1 --hash=sha256:xyz\n", 1, 10, "--hash needs an algorithm and a digest"),
+        ("torch==1 --hash=md5:aa\n", 1, 10, "--hash needs an algorithm and a digest"),
         ("-r ''\n", 1, 1, "needs a path"),
         ("--constraint=\n", 1, 1, "needs a path"),
         ("--pre=yes\n", 1, 1, "--pre takes no value"),

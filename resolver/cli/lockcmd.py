@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -11,6 +12,7 @@ import typer
 from resolver.cli.app import OutputFormat, app, guard, progress, say
 from resolver.cli.exits import EXIT_FINDINGS, EXIT_OK, exit_code
 from resolver.cli.options import INDEX, INPUTS, TORCH, Common, shared
+from resolver.errors import InputError
 from resolver.writers import report
 
 if TYPE_CHECKING:
@@ -20,6 +22,10 @@ if TYPE_CHECKING:
 # commands start ~30 ms sooner without it.
 
 __all__ = ["layers_command", "lock_command"]
+
+
+#: PEP 751: ``pylock.toml``, or ``pylock.<name>.toml`` where the name holds no dot.
+PYLOCK_NAME = re.compile(r"pylock(?:\.[^.]+)?\.toml")
 
 
 class LockFormat(str, enum.Enum):
@@ -54,6 +60,13 @@ def lock_command(
     quiet = common.quiet
     settings = LockSettings(torch_index_url=common.torch_index_url)
     with guard():
+        if fmt is LockFormat.PYLOCK and not PYLOCK_NAME.fullmatch(output.name):
+            raise InputError(
+                "is not a PEP 751 lock file name: installers read pylock.toml or pylock.<name>.toml as a lock,"
+                " and any other name as a requirements file",
+                path=str(output),
+                hint="name it pylock.toml or pylock.<name>.toml (e.g. pylock.gpu.toml), or use --format requirements",
+            )
         if check:
             _, verdict = lock_status(common.inputs, common.index, settings, output)
             if not quiet:

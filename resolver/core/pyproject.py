@@ -212,6 +212,9 @@ class _Walker:
 
     def walk(self) -> None:
         project = self._table(("project",))
+        for field_name in ("name", "version"):  # PEP 621: strings (``version = 1.0`` is a float no tool reads)
+            if project is not None and field_name in project and not isinstance(project[field_name], String):
+                self._fail(("project", field_name), project[field_name], "a string")
         if project is not None and "dependencies" in project:
             key: Key = ("project", "dependencies")
             self._pep508_array(project["dependencies"], key, "project.dependencies", groups=False)

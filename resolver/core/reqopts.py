@@ -214,12 +214,15 @@ def _missing_value(written: str, spec: OptionSpec, pos: int) -> LineSyntaxError:
 
 
 _HASH_ALGORITHMS = ("sha256", "sha384", "sha512")  # pip's STRONG_HASHES
+#: A digest: pip refuses ``--hash=sha256`` (no ``:``), and no file can match an empty or non-hex digest.
+_HEX = re.compile(r"[0-9a-fA-F]+")
 _NAME_LISTS = ("--no-binary", "--only-binary", "--all-releases", "--only-final")
 
 
 def _checked(spec: OptionSpec, value: str, start: int, end: int) -> OptionItem:
     """The option item, once its value passes the checks pip's option callbacks make."""
-    if spec.name == "--hash" and value.partition(":")[0] not in _HASH_ALGORITHMS:
+    algorithm, colon, digest = value.partition(":")
+    if spec.name == "--hash" and (algorithm not in _HASH_ALGORITHMS or not colon or not _HEX.fullmatch(digest)):
         raise LineSyntaxError(
             f"--hash needs an algorithm and a digest, got {value!r}",
             start,
