@@ -21,7 +21,7 @@ import os
 import re
 import stat
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +34,7 @@ __all__ = [
     "clean_stray_temps",
     "display_path",
     "read_text",
+    "take_committed",
     "write_all",
 ]
 
@@ -210,38 +211,95 @@ def _fsync_dir(folder: Path) -> None:
             os.close(fd)
 
 
+#: The files the last :func:`write_all` of this process committed (all renamed into place), for a caller that
+#: is interrupted after the commit and must not say "no files changed" (:func:`take_committed`).
+_committed: list[Path] = []
+
+
+def take_committed() -> tuple[Path, ...]:
+    """The files the last completed :func:`write_all` replaced, once (then forgotten)."""
+    found = tuple(_committed)
+    _committed.clear()
+    return found
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[list[int]]:
+    """SIGINT and SIGTERM arriving inside are held until it ends (then raised as KeyboardInterrupt), so the
+    renames of a commit, or the restore of a failed one, are never cut half-way. Only the main thread can
+    change handlers; elsewhere nothing is held."""
+    import signal  # lazily: only a write needs it
+    import threading
+
+    held: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield held
+        return
+
+    def hold(signum: int, _frame: object) -> None:
+        held.append(signum)
+
+    previous = {sig: signal.signal(sig, hold) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield held
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
 def write_all(items: Sequence[tuple[Path, bytes, bytes | None]]) -> None:
     """Replace each ``(path, new_bytes, old_bytes)`` atomically, all or none.
 
     ``old_bytes`` is what the file held when it was read (``None`` for a new file); it is what a failed or
     interrupted run puts back. Raises :class:`WriteError` naming the file when anything fails; by then no
-    target differs from before.
+    target differs from before. The commit (every rename, or the restore after a failed one) runs with
+    SIGINT and SIGTERM held: a Ctrl-C there takes effect once every file is new (it is then raised as
+    :class:`KeyboardInterrupt`, and :func:`take_committed` says which files changed), never with some
+    files old and some new.
     """
+    _committed.clear()
     staged: list[tuple[Path, Path, bytes | None]] = []
+    targets: list[Path] = []
     try:
         for path, data, old in items:
             target = _target(path)
+            targets.append(target)
             try:
                 staged.append((target, _stage(target, data), old))
             except OSError as exc:
                 raise WriteError(f"cannot write: {exc.strerror or exc}; no file was changed", path=str(path)) from None
-        done: list[tuple[Path, bytes | None]] = []
-        try:
-            for target, temp, old in staged:
-                os.replace(temp, target)
-                done.append((target, old))
-                _fsync_dir(target.parent)
-        except BaseException as exc:
-            _restore(done)
-            if isinstance(exc, OSError):
-                raise WriteError(
-                    f"cannot replace: {exc.strerror or exc}; every file was restored", path=str(target)
-                ) from None
-            raise
+        with _signals_held() as held:
+            _commit(staged)
+        if held:
+            raise KeyboardInterrupt
+    except BaseException:
+        # A signal can land between a file being staged and its being recorded: clear by name, too.
+        for target in targets:
+            clean_stray_temps(target.parent, target.name)
+        raise
     finally:
         for _, temp, _ in staged:
             with contextlib.suppress(OSError):
                 temp.unlink()
+
+
+def _commit(staged: Sequence[tuple[Path, Path, bytes | None]]) -> None:
+    """Rename every staged file over its target; on a failure, put back the ones already replaced."""
+    done: list[tuple[Path, bytes | None]] = []
+    target = staged[0][0] if staged else Path()
+    try:
+        for target, temp, old in staged:
+            os.replace(temp, target)
+            done.append((target, old))
+            _fsync_dir(target.parent)
+    except BaseException as exc:
+        _restore(done)
+        if isinstance(exc, OSError):
+            raise WriteError(
+                f"cannot replace: {exc.strerror or exc}; every file was restored", path=str(target)
+            ) from None
+        raise
+    _committed[:] = [t for t, _ in done]
 
 
 def _restore(done: Sequence[tuple[Path, bytes | None]]) -> None:

@@ -16,7 +16,10 @@ from typing import Any
 
 import pytest
 
+from resolver import fsio
 from resolver.cli import main
+from resolver.writers import report
+from tests.indexserver.server import IndexServer
 
 
 @pytest.fixture
@@ -59,6 +62,96 @@ def test_interrupt_restores_every_file_and_exits_130(
     assert (work / "requirements.txt").read_text() == "-r more.txt\ntorch==2.7.1\n"
     assert (work / "more.txt").read_text() == "numpy==1.26.4\n"
     assert not list(work.glob(".*.tmp"))
+
+
+def test_a_signal_during_the_commit_waits_for_it_and_the_message_says_what_changed(
+    work: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SIGINT in the middle of the renames of a 201-file rewrite left 200 files old and 1 new with "no files
+    changed"; two SIGINTs 20 ms apart, 145 old and 56 new. Signals are now held during the commit: it
+    completes, then the interrupt is taken, and the message lists what changed (exit 130)."""
+    names = [f"r{i}.txt" for i in range(5)]
+    for name in names:
+        (work / name).write_text("torch==2.7.1\n")
+    real_replace = os.replace
+    calls = {"n": 0}
+
+    def signalled(src: Any, dst: Any) -> None:
+        calls["n"] += 1
+        if calls["n"] in (2, 3):  # two signals, in the middle of the commit
+            os.kill(os.getpid(), signal.SIGINT)
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", signalled)
+    assert main(["--no-verify", *names]) == 130
+    monkeypatch.setattr(os, "replace", real_replace)
+    err = capsys.readouterr().err
+    assert "interrupted after the rewrite was complete; 5 changed: r0.txt, r1.txt, r2.txt, r3.txt, r4.txt" in err
+    assert all((work / name).read_text() == "torch>=2.7.1,<2.8.0\n" for name in names)
+    assert not list(work.glob(".*.tmp"))
+
+
+def test_an_interrupt_after_the_commit_does_not_say_no_files_changed(
+    work: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Ctrl-C after every file was written, before the report, said "no files changed"."""
+    (work / "requirements.txt").write_text("torch==2.7.1\n")
+
+    def interrupted(*_args: Any, **_kwargs: Any) -> str:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(report, "render_text", interrupted)
+    assert main(["--no-verify", "requirements.txt"]) == 130
+    assert "interrupted after the rewrite was complete; 1 changed: requirements.txt" in capsys.readouterr().err
+    assert (work / "requirements.txt").read_text() == "torch>=2.7.1,<2.8.0\n"
+
+
+def test_sigterm_while_staging_leaves_no_temporary_file(
+    work: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SIGTERM ended the process where it stood, leaving the staged .tmp files; it is now handled like
+    Ctrl-C (every finally runs), exit 143, and nothing changed."""
+    for name in ("a.txt", "b.txt"):
+        (work / name).write_text("torch==2.7.1\n")
+    real_stage = fsio._stage
+    calls = {"n": 0}
+
+    def terminated(target: Path, data: bytes) -> Path:
+        calls["n"] += 1
+        staged = real_stage(target, data)
+        if calls["n"] == 1:
+            os.kill(os.getpid(), signal.SIGTERM)
+        return staged
+
+    monkeypatch.setattr(fsio, "_stage", terminated)
+    assert main(["--no-verify", "a.txt", "b.txt"]) == 143
+    assert "interrupted; no files changed" in capsys.readouterr().err
+    assert (work / "a.txt").read_text() == (work / "b.txt").read_text() == "torch==2.7.1\n"
+    assert not list(work.glob(".*.tmp"))
+
+
+def test_ctrl_c_does_not_wait_for_a_stalled_request(tmp_path: Path) -> None:
+    """SIGINT while a request was stalled waited for the request (45 s): the workers and the connections
+    are now ended at once."""
+    server = IndexServer().start()
+    try:
+        server.slow("/simple/*", 25.0)
+        (tmp_path / "requirements.txt").write_text("torch>=2.7\n")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
+        env["PIP_CONFIG_FILE"] = os.devnull
+        command = [sys.executable, "-m", "resolver", "check", "requirements.txt", "--index-url", server.url,
+                   "--no-cache", "--timeout", "30"]  # fmt: skip
+        for sig, code in ((signal.SIGINT, 130), (signal.SIGTERM, 143)):
+            proc = subprocess.Popen(command, cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True)
+            time.sleep(1.5)  # the requests are stalled by now
+            sent = time.monotonic()
+            proc.send_signal(sig)
+            _, err = proc.communicate(timeout=60)
+            assert time.monotonic() - sent < 1.0, err
+            assert proc.returncode == code, err
+            assert "interrupted; no files changed" in err
+    finally:
+        server.stop()
 
 
 def test_disk_full_is_a_clear_error_and_changes_nothing(

@@ -13,6 +13,7 @@ import contextlib
 import enum
 import gc
 import os
+import signal
 import sys
 import threading
 import time
@@ -23,8 +24,9 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 import resolver
-from resolver.cli.exits import EXIT_INPUT, EXIT_INTERRUPTED, EXIT_OK
+from resolver.cli.exits import EXIT_INPUT, EXIT_INTERRUPTED, EXIT_OK, EXIT_TERMINATED
 from resolver.errors import InputError, RelaxPinsError
+from resolver.fsio import display_path, take_committed
 from resolver.index.urls import mask_text
 
 if TYPE_CHECKING:
@@ -87,9 +89,23 @@ def guard() -> Iterator[None]:
     except RelaxPinsError as exc:
         say(f"relax-pins: error: {exc}", err=True)
         raise typer.Exit(exc.exit_code) from None
-    except KeyboardInterrupt:
-        typer.echo("relax-pins: interrupted; no files changed", err=True)
-        raise typer.Exit(EXIT_INTERRUPTED) from None
+    except KeyboardInterrupt as exc:
+        changed = take_committed()  # what is on disk decides the message, not where the signal landed
+        if changed:
+            names = ", ".join(display_path(p) for p in changed)
+            say(f"relax-pins: interrupted after the rewrite was complete; {len(changed)} changed: {names}", err=True)
+        else:
+            say("relax-pins: interrupted; no files changed", err=True)
+        raise typer.Exit(EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED) from None
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so every ``finally`` runs (no temporary file is left) and the exit says
+    what is on disk; the exit code is 143 (128 + SIGTERM), as a shell reports it."""
+
+
+def _terminate(_signum: int, _frame: object) -> None:
+    raise Terminated
 
 
 def color() -> bool:
@@ -189,12 +205,19 @@ def _with_default_command(argv: list[str]) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line with ``argv`` (default: ``sys.argv[1:]``) and return the exit code."""
+    """Run the command line with ``argv`` (default: ``sys.argv[1:]``) and return the exit code. SIGTERM is
+    handled like Ctrl-C while it runs (:class:`Terminated`)."""
     args = _with_default_command(list(sys.argv[1:] if argv is None else argv))
+    take_committed()  # forget an earlier run's commit (tests run main() many times in one process)
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminate) if main_thread else None
     try:
         app(args=args, prog_name="relax-pins", standalone_mode=True)
     except SystemExit as exc:
         return _code(exc.code)
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)
     return EXIT_OK
 
 

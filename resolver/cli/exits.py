@@ -21,12 +21,14 @@ __all__ = [
     "EXIT_INTEGRITY",
     "EXIT_INTERRUPTED",
     "EXIT_OK",
+    "EXIT_TERMINATED",
     "EXIT_UNREACHABLE",
     "exit_code",
     "stopped",
 ]
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_UNREACHABLE, EXIT_INTEGRITY, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
+EXIT_TERMINATED = 143  # SIGTERM: 128 + 15, as a shell reports a process it ended
 
 
 def stopped(outcome: CheckReport | LockOutcome | None) -> int | None:

@@ -255,9 +255,15 @@ class IndexClient:
         with self._loads.lock:
             return dict(self._pages.down)
 
-    def close(self) -> None:
-        """Wait for running prefetches, drop queued ones, close the connections (and end the workers)."""
-        self._offload.close()
+    def close(self, *, interrupted: bool = False) -> None:
+        """Wait for running prefetches, drop queued ones, close the connections (and end the workers).
+        ``interrupted`` (Ctrl-C, SIGTERM): close the connections first and wait for nothing, so a stalled
+        request cannot hold the exit; its thread ends on the closed connection."""
+        self._offload.close(now=interrupted)
+        if interrupted:
+            self._transport.close()
+            self._loads.shutdown(wait=False)
+            return
         self._loads.shutdown()
         self._transport.close()
 
@@ -267,7 +273,7 @@ class IndexClient:
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self.close()
+        self.close(interrupted=exc_type is not None and issubclass(exc_type, KeyboardInterrupt))
 
     # -- views -------------------------------------------------------------------------------------------
 

@@ -110,8 +110,9 @@ class Loads:
             for name, amount in amounts.items():
                 setattr(self.stats, name, getattr(self.stats, name) + amount)
 
-    def shutdown(self) -> None:
-        """Wait for running loads, drop queued ones; then nothing more is queued."""
-        self.pool.shutdown(wait=True, cancel_futures=True)
+    def shutdown(self, *, wait: bool = True) -> None:
+        """Wait for running loads (unless ``wait`` is false: an interrupted run does not wait for a stalled
+        request), drop queued ones; then nothing more is queued."""
+        self.pool.shutdown(wait=wait, cancel_futures=True)
         with self.lock:
             self.closed = True

@@ -124,12 +124,13 @@ class Offload:
         for worker in self._workers:
             worker.hurry(key)
 
-    def close(self) -> None:
-        """End the workers (each finishes what it is running); answers that do not come fail their views."""
+    def close(self, *, now: bool = False) -> None:
+        """End the workers (each finishes what it is running, unless ``now``: an interrupted run waits for
+        nothing); answers that do not come fail their views."""
         with self._loads.lock:
             self._closing = True
         for worker in self._workers:
-            worker.close()
+            worker.close(now=now)
 
     def _settle_view(self, future: Future[bytes], load: Callable[[], bytes], answer: Future[bytes]) -> None:
         exc = answer.exception()

@@ -135,6 +135,7 @@ def _fork(
             for fd in (requests_write, replies_read, *siblings):  # else a sibling's pipe would never see EOF
                 os.close(fd)
             signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's graceful handler: a worker just ends
             setup()
             _serve(requests_read, replies_write, serve, hurry, counts)
             finish()
@@ -196,12 +197,16 @@ class Worker:
                 with contextlib.suppress(OSError):  # the reply thread notices a dead worker
                     _send(self._requests, marshal.dumps((True, key)))
 
-    def close(self) -> None:
-        """End the worker: it finishes what is running, drops what is queued; wait for it to exit."""
+    def close(self, *, now: bool = False) -> None:
+        """End the worker: it finishes what is running, drops what is queued; wait for it to exit. ``now``
+        (an interrupted run): end it with SIGTERM instead of waiting for what it runs (a stalled request)."""
         with self._lock:
             self._alive = False
             with contextlib.suppress(OSError):
                 os.close(self._requests)
+        if now:
+            with contextlib.suppress(OSError):
+                os.kill(self.pid, signal.SIGTERM)
         self._reader.join()
         with contextlib.suppress(ChildProcessError):
             os.waitpid(self.pid, 0)
