@@ -25,7 +25,7 @@ from resolver.core.pyproject import (
     parse,
     poetry_exact_version,
 )
-from resolver.errors import ConfigError, InputError
+from resolver.errors import ConfigError, InputError, InputErrors
 
 CORPUS = Path(__file__).parent / "data" / "corpus" / "pyproject"
 
@@ -740,3 +740,21 @@ def test_a_dependency_group_includes_groups_by_normalized_name() -> None:
     names = [d.name for d in directs_from_pyproject(project, path="p", table="dependency-groups.all")]
     assert names == ["ruff", "pytest", "attrs"]
     assert [str(s) for s in optional_sets(project)] == ["group dev", "group test-tools", "group base", "group all"]
+
+
+def test_every_bad_entry_of_a_pyproject_is_reported() -> None:
+    """A pyproject.toml reported only its first error, where a requirements file reports all of them."""
+    text = (
+        '[project]\nname = "x"\ndependencies = ["torch 2.0", 3, "numpy>=1"]\n\n'
+        '[project.optional-dependencies]\ngpu = ["cuda==="]\n\n'
+        '[dependency-groups]\ndev = [{include-group = "nope"}]\n'
+    )
+    with pytest.raises(InputError) as caught:
+        parse(text)
+    errors = caught.value.errors if isinstance(caught.value, InputErrors) else (caught.value,)
+    assert [(e.line, e.message.split(":")[0]) for e in errors] == [
+        (3, "project.dependencies"),
+        (3, "project.dependencies[1] must be a PEP 508 string, found an integer"),
+        (6, "project.optional-dependencies.gpu"),
+        (9, "dependency-groups.dev[0] includes 'nope', which is no group of [dependency-groups]"),
+    ]

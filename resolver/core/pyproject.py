@@ -43,7 +43,7 @@ from tomlkit.container import OutOfOrderTableProxy
 from tomlkit.exceptions import InvalidStringError, ParseError, TOMLKitError
 from tomlkit.items import AoT, Array, Bool, Float, InlineTable, Integer, String, StringType, Table
 
-from resolver.errors import ConfigError, InputError
+from resolver.errors import ConfigError, InputError, InputErrors
 
 if TYPE_CHECKING:
     from tomlkit.toml_document import TOMLDocument
@@ -125,11 +125,14 @@ def parse(text: str, *, path: str = "pyproject.toml") -> PyProject:
     """Find every dependency string of the supported tables, with its exact line and column.
 
     Raises :class:`InputError` (with line and column where known) for invalid TOML, merge-conflict
-    markers, values of the wrong type and PEP 508 strings that do not parse.
+    markers, values of the wrong type and PEP 508 strings that do not parse; every entry that is wrong is
+    reported (:class:`InputErrors`), as a requirements file's are, not only the first. A table of the wrong
+    type stops the walk at once, since nothing under it can be read.
     """
     doc, shift = _load(text, path)
     walker = _Walker(doc, text, shift, path)
     walker.walk()
+    errors: list[InputError] = []  # the PEP 508 strings that do not parse; the walker keeps its own
     offsets = _string_offsets(doc, text[shift:], [found.item for found in walker.found])
     deps: list[tuple[int, Dependency]] = []
     starts = _line_starts(text)
@@ -142,7 +145,8 @@ def parse(text: str, *, path: str = "pyproject.toml") -> PyProject:
             except InvalidRequirement as exc:
                 detail = (str(exc).splitlines() or ["invalid requirement"])[0]
                 message = f"{found.table}: {str(found.item)!r} is not a valid PEP 508 requirement: {detail}"
-                raise InputError(message, path=path, line=line, col=col) from exc
+                errors.append(InputError(message, path=path, line=line, col=col))
+                continue
         dep = Dependency(
             table=found.table,
             key=found.key,
@@ -154,11 +158,15 @@ def parse(text: str, *, path: str = "pyproject.toml") -> PyProject:
         )
         deps.append((offset, dep))
     deps.sort(key=lambda pair: pair[0])
+    includes = walker.group_includes()
+    errors = sorted([*errors, *walker.errors], key=lambda e: (e.line or 0, e.col or 0))
+    if errors:
+        raise errors[0] if len(errors) == 1 else InputErrors(errors)
     return PyProject(
         dependencies=tuple(dep for _, dep in deps),
         relax_config=walker.relax_config(),
         name=walker.project_name(),
-        group_includes=walker.group_includes(),
+        group_includes=includes,
     )
 
 
@@ -209,6 +217,7 @@ class _Walker:
         self.doc, self.text, self.shift, self.path = doc, text, shift, path
         self.found: list[_Found] = []
         self._includes: list[tuple[str, str, Key]] = []  # (group, the group it includes, the entry's key)
+        self.errors: list[InputError] = []  # entries of the wrong type (the walk goes on past them)
 
     def walk(self) -> None:
         project = self._table(("project",))
@@ -270,11 +279,12 @@ class _Walker:
             elif groups and isinstance(entry, Mapping) and "include-group" in entry:
                 included = entry["include-group"]
                 if not isinstance(included, str):
-                    self._fail((*key, index, "include-group"), included, "the name of a dependency group")
+                    self._note((*key, index, "include-group"), included, "the name of a dependency group")
+                    continue
                 self._includes.append((str(key[-1]), str(included), (*key, index)))
             else:
                 expected = "a PEP 508 string or {include-group = ...}" if groups else "a PEP 508 string"
-                self._fail((*key, index), entry, expected)
+                self._note((*key, index), entry, expected)
 
     def group_includes(self) -> dict[str, tuple[str, ...]]:
         """Each group's includes, by the group names as written (PEP 735 compares them normalized); a name that
@@ -285,23 +295,28 @@ class _Walker:
             target = written.get(canonicalize_name(included))
             if target is None:
                 self._bad(key, f"includes {included!r}, which is no group of [dependency-groups]")
+                continue
             out.setdefault(group, []).append(target)
         for group, included, key in self._includes:
+            if canonicalize_name(included) not in written:
+                continue
             seen, todo = set(), [written[canonicalize_name(included)]]
             while todo:
                 name = todo.pop()
                 if name == group:
                     self._bad(key, f"includes {included!r}, which includes {group!r} again (a cycle)")
+                    break
                 if name not in seen:
                     seen.add(name)
                     todo.extend(out.get(name, ()))
         return {group: tuple(names) for group, names in out.items()}
 
-    def _bad(self, key: Key, message: str) -> NoReturn:
+    def _bad(self, key: Key, message: str) -> None:
+        """Record an error at ``key``'s place; the walk goes on."""
         offset = _locate(self.text[self.shift :], key)
         line, col = (None, None) if offset is None else _line_col(self.text, offset + self.shift)
         where = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in key)[1:]
-        raise InputError(f"{where} {message}", path=self.path, line=line, col=col)
+        self.errors.append(InputError(f"{where} {message}", path=self.path, line=line, col=col))
 
     def _poetry(self, key: Key) -> None:
         table = ".".join(str(part) for part in key)
@@ -322,6 +337,13 @@ class _Walker:
                     self._add(version, table, (*entry_key, "version"), name, DependencyStyle.POETRY)
                 else:
                     self._fail(entry_key, entry, "a version string, a table or an array of tables")
+
+    def _note(self, key: Key, value: object, expected: str) -> None:
+        """:meth:`_fail`'s error for one entry, recorded; the walk goes on to the next entry."""
+        try:
+            self._fail(key, value, expected)
+        except InputError as exc:
+            self.errors.append(exc)
 
     def _fail(self, key: Key, value: object, expected: str, *, error: type[InputError] = InputError) -> NoReturn:
         offset = _locate(self.text[self.shift :], key)
