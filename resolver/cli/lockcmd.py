@@ -51,6 +51,9 @@ def lock_command(
     output: Annotated[Path, typer.Option("--output", "-o", help="The lock file to write.")],
     fmt: Annotated[LockFormat, typer.Option("--format", help="pylock (PEP 751) or requirements.")] = LockFormat.PYLOCK,
     check: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 if the lock is out of date.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace an existing file that relax-pins did not write (never an input).")
+    ] = False,
 ) -> None:
     """Lock the requirements for one target: exact versions and the sha256 of every file."""
     from resolver.pipeline.lock import LockSettings, lock_status, run_lock
@@ -81,6 +84,7 @@ def lock_command(
                 output=output,
                 render=lambda lock: render(lock, output=output.name),
                 on_client=on_client,
+                force=force,
             )
         lock = run.outcome.lock
         if lock is None:
