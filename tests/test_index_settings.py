@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -27,6 +30,40 @@ def test_nothing_configured_uses_pips_own_default(tmp_path: Path) -> None:
     assert settings.index_url == pip_default_index()
     assert settings.origin == "pip default"
     assert settings.extra_index_urls == ()
+
+
+def test_without_pip_the_default_comes_from_the_pip_python_bundles(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In a venv made by uv there is no pip to import: ``check`` failed with "pip is not installed to say what
+    its default is", exit 3. The default is now read from the source text of the pip that ensurepip bundles
+    with Python (never run), and it is the same URL the installed pip gives."""
+    from pip._internal.models.index import PyPI
+
+    monkeypatch.setitem(sys.modules, "pip._internal.models.index", None)  # import fails, as without pip
+    assert pip_default_index() == PyPI.simple_url
+
+
+def test_a_venv_made_by_uv_reads_the_same_default(tmp_path: Path) -> None:
+    """The real case: a venv made by uv has no pip; the package is importable there (the checkout on
+    sys.path), and says the same default as this interpreter's pip."""
+    uv = shutil.which("uv") or shutil.which("uv", path=str(Path(sys.executable).parent))
+    assert uv, "uv is not installed: pip install uv (it is in the test extra)"
+    subprocess.run([uv, "venv", "--quiet", "--python", sys.executable, str(tmp_path / "v")], check=True)
+    python = tmp_path / "v" / "bin" / "python"
+    assert subprocess.run([python, "-c", "import pip"], capture_output=True, check=False).returncode != 0
+    # This venv's packages, pip left out: linked into one folder the new venv reads.
+    packages = tmp_path / "packages"
+    packages.mkdir()
+    for site in (Path(p) for p in sys.path if p.endswith("site-packages")):
+        for entry in site.iterdir():
+            if not entry.name.lower().startswith("pip") and not (packages / entry.name).exists():
+                (packages / entry.name).symlink_to(entry)
+    root = Path(__file__).resolve().parents[1]
+    code = "import importlib.util as u; assert u.find_spec('pip') is None; "
+    code += "from resolver.index.settings import pip_default_index; print(pip_default_index())"
+    env = {"PYTHONPATH": os.pathsep.join([str(root), str(packages)]), "PATH": os.environ["PATH"]}
+    done = subprocess.run([python, "-S", "-c", code], capture_output=True, text=True, env=env, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == pip_default_index()
 
 
 def test_env_overrides_files_and_install_section_overrides_global(tmp_path: Path) -> None:

@@ -10,7 +10,8 @@ Precedence, highest first:
    every file off), then the site file (``<sys.prefix>/pip.conf``), the user files
    (``~/.config/pip/pip.conf``, ``~/.pip/pip.conf``) and the global ones (``$XDG_CONFIG_DIRS/pip/pip.conf``,
    ``/etc/pip.conf``), each file's ``[install]`` section over its ``[global]`` one;
-4. with nothing configured, pip's own default index, read from the pip installed here at run time.
+4. with nothing configured, pip's own default index, read at run time from the pip installed here, else from
+   the source text of the pip ``ensurepip`` bundles with Python (a venv made by uv has no pip).
 
 No registry host is written in relax-pins: the default comes from pip. Credentials in URLs are kept for the
 requests and removed by :func:`redact` (:mod:`resolver.index.urls`) from anything shown, logged, cached or written.
@@ -19,11 +20,14 @@ requests and removed by :func:`redact` (:mod:`resolver.index.urls`) from anythin
 from __future__ import annotations
 
 import configparser
+import contextlib
 import os
+import re
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urljoin
 
 from resolver.errors import RelaxPinsError
 from resolver.index.urls import redact  # re-exported: callers redact with the settings they hold
@@ -97,16 +101,44 @@ def pip_config(env: Mapping[str, str] | None = None) -> dict[str, str]:
     return merged
 
 
+#: Where pip's source names its default index: ``PyPI = PackageIndex("<url>", ...)``.
+_PIP_INDEX_SOURCE = "pip/_internal/models/index.py"
+_PYPI = re.compile(r"""^PyPI\s*=\s*PackageIndex\(\s*["']([^"']+)["']""", re.MULTILINE)
+
+
 def pip_default_index() -> str:
-    """pip's default index URL, read from pip at run time."""
+    """pip's default index URL, read from pip at run time: the pip this interpreter imports, else the source
+    text of a pip it can read without running it (the wheel ``ensurepip`` bundles with every CPython, or the
+    base interpreter's pip), so a venv made by uv, which has no pip, gets the same default."""
     try:
         from pip._internal.models.index import PyPI
     except ImportError:
-        raise NoIndexError(
-            "no package index is configured and pip is not installed to say what its default is; "
-            "pass --index-url or set PIP_INDEX_URL"
-        ) from None
-    return str(PyPI.simple_url)
+        pass
+    else:
+        return str(PyPI.simple_url)
+    for text in _pip_index_sources():
+        found = _PYPI.search(text)
+        if found is not None:
+            return urljoin(found[1], "simple")  # as PackageIndex.simple_url is made
+    raise NoIndexError(
+        "no package index is configured, and no pip here (installed, or bundled with Python by ensurepip) says "
+        "what its default is; pass --index-url or set PIP_INDEX_URL"
+    )
+
+
+def _pip_index_sources() -> Iterator[str]:
+    """The text of pip's ``models/index.py``: from ensurepip's bundled wheels (newest first), then from the
+    base interpreter's site-packages. Read as text, never imported or run."""
+    import sysconfig
+    import zipfile
+
+    bundled = Path(sysconfig.get_paths()["stdlib"]) / "ensurepip" / "_bundled"
+    for wheel in sorted(bundled.glob("pip-*.whl"), reverse=True):
+        with contextlib.suppress(OSError, KeyError, zipfile.BadZipFile), zipfile.ZipFile(wheel) as archive:
+            yield archive.read(_PIP_INDEX_SOURCE).decode("utf-8", "replace")
+    base = Path(sysconfig.get_paths(vars={"base": sys.base_prefix, "platbase": sys.base_prefix})["purelib"])
+    with contextlib.suppress(OSError):
+        yield (base / _PIP_INDEX_SOURCE).read_text(encoding="utf-8", errors="replace")
 
 
 def resolve_settings(
