@@ -219,6 +219,7 @@ def test_unreachable_index_exits_3_and_keeps_other_findings(
     assert "127.0.0.1:9" in err  # why it stopped goes to stderr, in every format
     assert "hunter2" not in out + err
     assert "no files changed" in err
+    assert "hint: to rewrite without asking the index, pass --no-verify" in err  # offline pre-commit hooks
 
 
 def test_offline_with_empty_cache_opens_no_socket(

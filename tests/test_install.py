@@ -141,16 +141,21 @@ def test_pre_commit_hook_rewrites_a_file(
     repo.mkdir()
     (repo / "requirements.txt").write_text("torch==2.7.1\nnumpy>=1.26\n")
     (repo / "notes.txt").write_text("torch==2.7.1\n")  # not a requirements file: the hook must not touch it
+    (repo / "MANIFEST.in").write_text("include a b\n")  # matched '*.in' and failed every commit as bad input
+    (repo / "requirements").mkdir()
+    (repo / "requirements" / "dev.in").write_text("numpy==1.26.4\n")
     for cmd in (["git", "init", "-q"], ["git", "add", "."], ["git", "commit", "-qm", "init"]):
         assert _run(cmd, cwd=repo, env=env).returncode == 0
     hooks_repo = _snapshot_of_this_tree(tmp_path / "relax-pins", env)
     pre_commit = Path(sys.executable).parent / "pre-commit"
     check = _run([str(pre_commit), "try-repo", str(hooks_repo), "relax-pins-check", "--all-files"], cwd=repo, env=env)
     assert check.returncode == 1, check.stdout + check.stderr
-    assert "would relax 1 pin" in check.stdout
+    assert "would relax 2 pins in 2 files" in check.stdout
+    assert "MANIFEST.in" not in check.stdout
     assert (repo / "requirements.txt").read_text() == "torch==2.7.1\nnumpy>=1.26\n"
     fix = _run([str(pre_commit), "try-repo", str(hooks_repo), "relax-pins", "--all-files"], cwd=repo, env=env)
     assert fix.returncode == 1, fix.stdout + fix.stderr  # pre-commit fails a hook that modified files
     assert "files were modified by this hook" in fix.stdout
     assert (repo / "requirements.txt").read_text() == "torch>=2.7.1,<2.8.0\nnumpy>=1.26\n"
     assert (repo / "notes.txt").read_text() == "torch==2.7.1\n"
+    assert (repo / "MANIFEST.in").read_text() == "include a b\n"

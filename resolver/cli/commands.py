@@ -71,6 +71,12 @@ def relax_command(
             clip_text=not diff,
         )
         say(report.render_stopped(run.check), err=True, nl=False)  # every format: exit 3 and 4 say why
+        if run.check is not None and run.check.unreachable:
+            say(
+                "hint: to rewrite without asking the index, pass --no-verify (in pre-commit: args: [--no-verify],"
+                " or the relax-pins-check hook, which needs no network)",
+                err=True,
+            )
         if run.blocked and not quiet and fmt is OutputFormat.TEXT and run.check and not run.check.stopped:
             say("no files changed: verification found errors (--force writes anyway)", err=True)
     raise typer.Exit(code)
