@@ -198,10 +198,17 @@ _ROOT_FLAGS = ("--version", "--help", "-h")
 
 
 def _with_default_command(argv: list[str]) -> list[str]:
-    """Insert ``relax`` unless the first word names a command or a root flag: ``relax-pins FILE`` works."""
-    if not argv or argv[0] in _COMMANDS or argv[0] in _ROOT_FLAGS:
-        return argv
-    return ["relax", *argv]
+    """Insert ``relax`` unless the first word names a command or a root flag: ``relax-pins FILE`` works; and
+    give ``--changed`` its default ref, ``HEAD``, when no value follows it (the end, ``--``, or another option)."""
+    out = []
+    for i, word in enumerate(argv):
+        out.append(word)
+        following = argv[i + 1] if i + 1 < len(argv) else None
+        if word == "--changed" and (following is None or following.startswith("-")):
+            out.append("HEAD")
+    if not out or out[0] in _COMMANDS or out[0] in _ROOT_FLAGS:
+        return out
+    return ["relax", *out]
 
 
 def main(argv: list[str] | None = None) -> int:

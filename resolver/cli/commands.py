@@ -8,7 +8,7 @@ import typer
 
 from resolver.cli.app import OutputFormat, app, color, emit, guard, progress, say
 from resolver.cli.exits import exit_code
-from resolver.cli.options import BEST, EXTRAS, INDEX, INPUTS, TARGET, TORCH, Common, shared
+from resolver.cli.options import BEST, CHANGED, EXTRAS, INDEX, INPUTS, TARGET, TORCH, Common, shared
 from resolver.pipeline.relax import run_check, run_relax
 from resolver.writers import report
 from resolver.writers.github import render_github
@@ -20,7 +20,7 @@ FormatOpt = Annotated[OutputFormat, typer.Option("--format", help="Report format
 
 
 @app.command("relax")
-@shared(INPUTS, INDEX, TARGET, TORCH, BEST, EXTRAS)
+@shared(INPUTS, CHANGED, INDEX, TARGET, TORCH, BEST, EXTRAS)
 def relax_command(
     *,
     common: Common,
@@ -83,7 +83,7 @@ def relax_command(
 
 
 @app.command("check")
-@shared(INPUTS, INDEX, TARGET, TORCH, BEST, EXTRAS)
+@shared(INPUTS, CHANGED, INDEX, TARGET, TORCH, BEST, EXTRAS)
 def check_command(*, common: Common, fmt: FormatOpt = OutputFormat.TEXT) -> None:
     """Verify the ranges against the index and report; write nothing."""
     quiet = common.quiet

@@ -24,6 +24,7 @@ from resolver.pipeline.session import IndexOptions
 
 __all__ = [
     "BEST",
+    "CHANGED",
     "EXTRAS",
     "INDEX",
     "INPUTS",
@@ -123,6 +124,16 @@ NoExtrasOpt = Annotated[
     bool, typer.Option("--no-extras", help="Check only a pyproject.toml's main dependencies, no extra or group.")
 ]
 
+ChangedOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--changed",
+        metavar="[REF]",  # without a value it is HEAD: resolver.cli.app fills it in before parsing
+        help="Read the requirement files changed against REF (default HEAD: what is not committed; in a pull "
+        "request, the base branch, e.g. origin/main), and the files that include or install them.",
+    ),
+]
+
 # The groups a command takes with @shared(...), in the order --help lists them.
 INPUTS = (
     _option("paths", Paths, None),
@@ -153,6 +164,7 @@ TARGET = (
 TORCH = (_option("torch_index_url", TorchIndexOpt, None),)
 EXTRAS = (_option("extra", ExtraOpt, None), _option("no_extras", NoExtrasOpt, False))
 BEST = (_option("best_across_indexes", BestOpt, True),)
+CHANGED = (_option("changed", ChangedOpt, None),)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -167,11 +179,23 @@ class Common:
 
 def _common(values: dict[str, Any]) -> Common:
     """The one call that builds the settings; an option a command does not take keeps its default."""
-    if not values.get("paths") and not values.get("dockerfile"):
+    paths = tuple(values.get("paths") or ())
+    ref = values.get("changed")
+    if ref is not None:
+        from resolver.cli.app import say  # the CLI's printer, masked like every other line
+        from resolver.pipeline.changed import changed_inputs
+
+        found = changed_inputs(ref)
+        paths = tuple(dict.fromkeys([*paths, *found]))
+        if not paths and not values.get("dockerfile"):
+            if not values.get("quiet"):
+                say(f"relax-pins: no requirement file changed against {ref}; nothing to check")
+            raise typer.Exit(0)
+    elif not paths and not values.get("dockerfile"):
         raise typer.BadParameter("give at least one file to read (or --dockerfile PATH)", param_hint="PATHS...")
     return Common(
         inputs=RelaxSettings(
-            paths=tuple(values.get("paths") or ()),
+            paths=paths,
             dockerfiles=tuple(values.get("dockerfile") or ()),
             build_args=_build_args(values.get("build_arg") or ()),
             bound=values.get("bound"),
@@ -225,7 +249,10 @@ def shared(*groups: tuple[inspect.Parameter, ...]) -> Callable[[F], F]:
 
         @functools.wraps(func)
         def command(**values: Any) -> Any:  # noqa: ANN401 - typer passes each option's value through
-            common = _common({k: v for k, v in values.items() if k in names})
+            from resolver.cli.app import guard  # bad input found while reading the options: exit 2, no traceback
+
+            with guard():
+                common = _common({k: v for k, v in values.items() if k in names})
             return func(common=common, **{k: v for k, v in values.items() if k not in names})
 
         command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
