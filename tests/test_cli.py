@@ -310,3 +310,29 @@ def test_the_console_script_writes_its_files_before_it_exits(tmp_path: Path) -> 
     done = _console("requirements.txt", "--no-verify", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "requirements.txt").read_bytes() == b"torch>=2.7.1,<2.8.0\r\nnumpy>=2.2.6,<2.3.0  # pinned\r\n"
+
+
+@pytest.mark.parametrize("fmt", ["github", "json"])
+def test_bad_input_is_visible_in_the_report_format(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], fmt: str
+) -> None:
+    """Bad input (exit 2) printed only to stderr: a CI job reading annotations or JSON saw nothing. Now an
+    ::error annotation per error (file, line, col), or JSON with ok false and the errors."""
+    monkeypatch.chdir(tmp_path)
+    Path("requirements.txt").write_text("torch==2.7.1\n--frobnicate\nnumpy==\n")
+    code = main(["check", "requirements.txt", "--format", fmt, "--offline"])
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert "requirements.txt:2:1: unknown option --frobnicate" in err
+    if fmt == "github":
+        lines = out.splitlines()
+        assert len(lines) == 2
+        assert lines[0].startswith("::error file=requirements.txt,line=2,col=1,title=relax-pins%3A bad input::")
+        assert lines[1].startswith("::error file=requirements.txt,line=3,")
+    else:
+        doc = json.loads(out)
+        assert doc["ok"] is False
+        assert [(e["path"], e["line"]) for e in doc["input_errors"]] == [
+            ("requirements.txt", 2),
+            ("requirements.txt", 3),
+        ]

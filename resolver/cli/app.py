@@ -25,7 +25,7 @@ import typer
 
 import resolver
 from resolver.cli.exits import EXIT_INPUT, EXIT_INTERRUPTED, EXIT_OK, EXIT_TERMINATED
-from resolver.errors import InputError, RelaxPinsError
+from resolver.errors import InputError, InputErrors, RelaxPinsError
 from resolver.fsio import display_path, take_committed
 from resolver.index.urls import mask_text
 
@@ -79,12 +79,16 @@ def _root(
 
 
 @contextmanager
-def guard() -> Iterator[None]:
-    """Map every expected failure to its exit code and a one-line message on stderr; no traceback."""
+def guard(fmt: OutputFormat | None = None) -> Iterator[None]:
+    """Map every expected failure to its exit code and a one-line message on stderr; no traceback. Bad input
+    is also said in the report's own format (``fmt``): an ``::error`` annotation per error for GitHub, a JSON
+    object with ``"ok": false`` and the errors, so a CI job that reads stdout sees it too."""
     try:
         yield
     except InputError as exc:
         say(str(exc), err=True)  # path:line:col: message, as editors and CI parse it
+        if fmt in (OutputFormat.GITHUB, OutputFormat.JSON):
+            say(_input_error_report(exc, fmt), nl=False, clip_lines=fmt is not OutputFormat.JSON)
         raise typer.Exit(exc.exit_code) from None
     except RelaxPinsError as exc:
         say(f"relax-pins: error: {exc}", err=True)
@@ -97,6 +101,27 @@ def guard() -> Iterator[None]:
         else:
             say("relax-pins: interrupted; no files changed", err=True)
         raise typer.Exit(EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED) from None
+
+
+def _input_error_report(exc: InputError, fmt: OutputFormat) -> str:
+    errors = exc.errors if isinstance(exc, InputErrors) else (exc,)
+    rows = [(e.path, e.line, e.col, e.message + (f" ({e.hint})" if e.hint else "")) for e in errors]
+    if fmt is OutputFormat.GITHUB:
+        from resolver.writers.github import render_input_errors
+
+        return render_input_errors(rows)
+    import json
+
+    from resolver.writers.report import SCHEMA_VERSION
+
+    doc = {
+        "schema": SCHEMA_VERSION,
+        "ok": False,
+        "input_errors": [{"path": p, "line": line, "col": col, "message": m} for p, line, col, m in rows],
+        "files": [],
+        "findings": [],
+    }
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
 class Terminated(KeyboardInterrupt):

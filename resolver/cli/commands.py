@@ -39,7 +39,7 @@ def relax_command(
 ) -> None:
     """Relax exact pins in place, after checking the ranges against the index (`relax-pins PATH...`)."""
     quiet = common.quiet
-    with guard():
+    with guard(fmt):
         with progress(fmt is OutputFormat.TEXT and not quiet) as on_client:
             run = run_relax(
                 common.inputs,
@@ -87,7 +87,7 @@ def relax_command(
 def check_command(*, common: Common, fmt: FormatOpt = OutputFormat.TEXT) -> None:
     """Verify the ranges against the index and report; write nothing."""
     quiet = common.quiet
-    with guard():
+    with guard(fmt):
         with progress(fmt is OutputFormat.TEXT and not quiet) as on_client:
             run = run_check(common.inputs, common.index, on_client=on_client)
         findings = list(run.findings)

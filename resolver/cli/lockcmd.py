@@ -129,7 +129,7 @@ def layers_command(
 
     quiet = common.quiet
     settings = LockSettings(torch_index_url=common.torch_index_url, relaxed=ranges)
-    with guard():
+    with guard(fmt):
         with progress(fmt is OutputFormat.TEXT and not quiet) as on_client:
             run = run_layers(
                 common.inputs, common.index, settings, output=output, render=files, on_client=on_client, force=force

@@ -249,9 +249,10 @@ def shared(*groups: tuple[inspect.Parameter, ...]) -> Callable[[F], F]:
 
         @functools.wraps(func)
         def command(**values: Any) -> Any:  # noqa: ANN401 - typer passes each option's value through
-            from resolver.cli.app import guard  # bad input found while reading the options: exit 2, no traceback
+            from resolver.cli.app import OutputFormat, guard  # bad input in the options: exit 2, no traceback
 
-            with guard():
+            fmt = values.get("fmt")
+            with guard(fmt if isinstance(fmt, OutputFormat) else None):
                 common = _common({k: v for k, v in values.items() if k in names})
             return func(common=common, **{k: v for k, v in values.items() if k not in names})
 

@@ -14,7 +14,7 @@ from resolver.core.model import Finding, Severity
 if TYPE_CHECKING:
     from resolver.results import CheckReport
 
-__all__ = ["render_github"]
+__all__ = ["render_github", "render_input_errors"]
 
 _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 
@@ -46,4 +46,18 @@ def render_github(findings: Iterable[Finding], check: CheckReport | None = None)
         props.append(f"title={_prop(f'relax-pins {f.code}')}")
         message = f.message + (f"\nfix: {f.fix}" if f.fix else "")
         lines.append(f"::{_LEVEL[f.severity]} {','.join(props)}::{_data(message)}")
+    return "".join(f"{line}\n" for line in lines)
+
+
+def render_input_errors(errors: Iterable[tuple[str | None, int | None, int | None, str]]) -> str:
+    """Bad input (exit 2) as ``::error file=...,line=...,col=...::message`` annotations, one per error."""
+    lines = []
+    for path, line, col, message in errors:
+        props = [f"file={_prop(path)}"] if path else []
+        if path and line is not None:
+            props.append(f"line={line}")
+            if col is not None:
+                props.append(f"col={col}")
+        props.append(f"title={_prop('relax-pins: bad input')}")
+        lines.append(f"::error {','.join(props)}::{_data(message)}")
     return "".join(f"{line}\n" for line in lines)
