@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
+from resolver.cuda.builds import index_for
 from resolver.cuda.matrix import load_matrix
 from resolver.cuda.query import answer_cuda_query
 from resolver.errors import InputError
@@ -36,7 +38,7 @@ def test_an_exact_release_gets_exact_companions_and_the_variant_index() -> None:
     )
     (line,) = answer.lines
     assert line.install == (
-        'pip install "torch==2.11.0" "torchvision==0.26.0" "torchaudio==2.11.0" --index-url https://t.invalid/whl/cu128'
+        'pip install "torch==2.11.0" "torchvision==0.26.0" "torchaudio==2.11.0" --index-url "https://t.invalid/whl/cu128"'
     )
     main = line.builds[0]
     assert (main.cuda, main.fits, main.driver) == ("13.0", False, "unsupported")
@@ -59,7 +61,7 @@ def test_cpu_and_every_line() -> None:
     answer = answer_cuda_query(MATRIX, torch=None, cuda="cpu", driver=None, python="3.14")
     assert [line.torch for line in answer.usable] == ["2.9", "2.10", "2.11", "2.12", "2.13", "2.14", "2.15"]
     assert all(
-        line.install and line.install.endswith("--index-url <PyTorch wheel index>/whl/cpu") for line in answer.usable
+        line.install and line.install.endswith('--index-url "<PyTorch wheel index>/whl/cpu"') for line in answer.usable
     )
 
 
@@ -96,7 +98,7 @@ def test_text_rendering() -> None:
         "    builds: main index (CUDA 13.0) [does not fit, driver: too old]; cu126 [driver: minor-version compat]; "
         "cu128 * [driver: minor-version compat]; cu130 [does not fit, driver: too old]\n"
         '    install: pip install "torch>=2.11.0,<2.12.0" "torchvision>=0.26.0,<0.27.0" "torchaudio>=2.11.0,<2.12.0" '
-        "--index-url <PyTorch wheel index>/whl/cu128\n"
+        '--index-url "<PyTorch wheel index>/whl/cu128"\n'
     )
 
 
@@ -108,3 +110,20 @@ def test_json_rendering() -> None:
     assert [b["variant"] for b in line["builds"]] == ["cu117", "cu117", "cu118"]
     assert line["builds"][0]["main_index"] is True and line["builds"][0]["index"] is None
     assert line["builds"][2]["index"] == "<PyTorch wheel index>/whl/cu118"
+
+
+@pytest.mark.parametrize("given", ["https://t.invalid", "https://t.invalid/whl", "https://t.invalid/whl/cu128/"])
+def test_the_torch_index_may_be_given_as_base_whl_or_variant(given: str) -> None:
+    """``--torch-index-url .../whl/cu128`` printed ``.../whl/cu128/whl/cu128``: every form names the same base."""
+    assert index_for(load_matrix(), "cu126", given) == "https://t.invalid/whl/cu126"
+
+
+def test_install_lines_paste_into_a_shell() -> None:
+    """Without --torch-index-url the install line held a bare ``<PyTorch wheel index>``, which a shell reads as
+    a redirection: every < or > in a printed command is inside quotes now."""
+    answer = answer_cuda_query(load_matrix(), torch=None, cuda="12.8", driver=None, python="3.11")
+    lines = [line.install for line in answer.lines if line.install]
+    assert any("<PyTorch wheel index>" in text for text in lines)
+    for text in lines:
+        unquoted = re.sub(r'"[^"]*"', "", text)
+        assert "<" not in unquoted and ">" not in unquoted, text

@@ -229,9 +229,19 @@ def requirement_texts(pairs: Iterable[tuple[str, str]], *, path: str | None) -> 
     return " ".join(f"{quote}{name}{spec}{quote}" for name, spec in pairs)
 
 
+#: What may follow the base of a PyTorch wheel index URL a user gives: ``/whl``, ``/whl/cu128``,
+#: ``/whl/nightly/cu128``; the base is what is left (``.../whl/cu128`` was printed as ``.../whl/cu128/whl/cu128``).
+_WHL_TAIL = re.compile(r"(?:/whl(?:/(?:nightly|test))?(?:/(?:cu\d{2,4}|cpu|rocm[\d.]+))?)?/*$", re.IGNORECASE)
+
+
+def index_base(torch_index: str) -> str:
+    """The base URL of a PyTorch wheel index given as the base, ``<base>/whl`` or ``<base>/whl/cu128``."""
+    return _WHL_TAIL.sub("", torch_index.strip())
+
+
 def index_for(matrix: Matrix, variant: str, torch_index: str | None) -> str:
-    """``<PyTorch wheel index>/whl/cu128``, or under the base URL the user configured."""
-    base = torch_index.rstrip("/") if torch_index else INDEX_PLACEHOLDER
+    """``<PyTorch wheel index>/whl/cu128``, or under the base URL the user configured (any of its forms)."""
+    base = index_base(torch_index) if torch_index else INDEX_PLACEHOLDER
     return f"{base}/{matrix.index_path(variant)}"
 
 

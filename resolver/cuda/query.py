@@ -158,7 +158,8 @@ def _install(line: TorchLine, release: Version | None, build: BuildAnswer) -> st
     else:
         pins = list(family_ranges(line))
     words = " ".join(f'"{name}{spec}"' for name, spec in pins)
-    return f"pip install {words}" + (f" --index-url {build.index}" if build.index else "")
+    # quoted: the placeholder's < and > would be redirections to a shell the line is pasted into
+    return f"pip install {words}" + (f' --index-url "{build.index}"' if build.index else "")
 
 
 def _line(
