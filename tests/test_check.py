@@ -653,3 +653,20 @@ def test_a_requires_python_that_excludes_only_the_patch_release_says_so(
     at = ml.index("--python")
     code, doc = check_json(["requirements.txt", *ml[:at], "--python", "3.11.7", *ml[at + 2 :]], capsys)
     assert code == 0 and doc["environments"][0]["target"]["python_full_version"] == "3.11.7"
+
+
+def test_verbose_says_each_request_and_retry_on_stderr(
+    ml: list[str], index_server: IndexServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """There was no way to see requests and retries; -v logs each (credentials masked) on stderr."""
+    index_server.fail("/simple/numpy/", 503, times=1)
+    Path("requirements.txt").write_text("numpy>=1.26\n")
+    at = ml.index("--index-url")
+    authed = ml[at + 1].replace("http://", "http://user:s3cret@")
+    code, out, err = run(["check", "requirements.txt", "-v", *ml[:at], "--index-url", authed, *ml[at + 2 :]], capsys)
+    assert code == 0, err
+    assert "relax-pins: GET http://127.0.0.1" in err  # the URL as requested: its credentials go in a header
+    assert "/simple/numpy/ -> 200" in err
+    assert "retrying" in err and "HTTP 503" in err
+    assert "s3cret" not in out + err
+    assert "GET" not in out

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import enum
 import gc
+import logging
 import os
 import signal
 import sys
@@ -184,6 +185,35 @@ def clip(line: str, limit: int = MAX_LINE) -> str:
     return f"{line[:limit]}... ({len(line) - limit} more characters not shown)"
 
 
+class _Masked(logging.Filter):
+    """Log records as they are shown: URL credentials masked, like every other line (:func:`say`)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = mask_text(record.getMessage()), None
+        return True
+
+
+def verbose_logging() -> None:
+    """``-v``: relax-pins' own debug log on stderr (each request and its status, each retry, each location read
+    without), masked. Once per process: a second call changes nothing."""
+    logger = logging.getLogger("resolver")
+    if any(isinstance(h, logging.StreamHandler) and getattr(h, "relax_pins", False) for h in logger.handlers):
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.relax_pins = True  # type: ignore[attr-defined]
+    handler.setFormatter(logging.Formatter("relax-pins: %(message)s"))
+    handler.addFilter(_Masked())
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+
+
+def _quiet_logging() -> None:
+    logger = logging.getLogger("resolver")
+    for handler in [h for h in logger.handlers if getattr(h, "relax_pins", False)]:
+        logger.removeHandler(handler)
+    logger.setLevel(logging.NOTSET)
+
+
 def say(text: str, *, err: bool = False, nl: bool = True, clip_lines: bool = True) -> None:
     """Print ``text`` with every URL's credentials masked (:func:`resolver.index.urls.mask_text`): whatever it
     came from (a requirement URL, an option in a file, a diff, an error), no secret reaches the terminal or
@@ -250,6 +280,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if main_thread:
             signal.signal(signal.SIGTERM, previous)
+        _quiet_logging()  # -v lasts one run (in-process callers run main() many times)
     return EXIT_OK
 
 

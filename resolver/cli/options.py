@@ -64,6 +64,9 @@ ConfigOpt = Annotated[
     Path | None, typer.Option("--config", help="Read [tool.relax-pins] from this file instead of pyproject.toml.")
 ]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")]
+VerboseOpt = Annotated[
+    bool, typer.Option("--verbose", "-v", help="Say each request, answer and retry on stderr (URLs masked).")
+]
 IndexUrlOpt = Annotated[str | None, typer.Option("--index-url", "-i", help="The main index (default: pip's).")]
 ExtraIndexOpt = Annotated[list[str] | None, typer.Option("--extra-index-url", help="Another index to ask.")]
 FindLinksOpt = Annotated[list[str] | None, typer.Option("--find-links", "-f", help="A folder or page of files.")]
@@ -140,6 +143,7 @@ INPUTS = (
     _option("bound", BoundOpt, None),
     _option("config", ConfigOpt, None),
     _option("quiet", QuietOpt, False),
+    _option("verbose", VerboseOpt, False),
 )
 INDEX = (
     _option("index_url", IndexUrlOpt, None),
@@ -179,6 +183,10 @@ class Common:
 
 def _common(values: dict[str, Any]) -> Common:
     """The one call that builds the settings; an option a command does not take keeps its default."""
+    if values.get("verbose"):
+        from resolver.cli.app import verbose_logging
+
+        verbose_logging()
     paths = tuple(values.get("paths") or ())
     ref = values.get("changed")
     if ref is not None:
