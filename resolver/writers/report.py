@@ -252,16 +252,25 @@ def _summary(result: RelaxResult, findings: list[Finding], *, wrote: bool, check
     errors = sum(f.severity is Severity.ERROR for f in findings)
     warnings = sum(f.severity is Severity.WARNING for f in findings)
     tail = f"; {errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}"
+    if check is not None and check.stopped:  # the counts are not the whole story: say so, the reason follows
+        tail += "; not finished: the index stopped the check (the reason is below)"
     verified = [env.verification for env in check.environments if env.verification] if check else []
     if verified and not wrote and not result.changed_files:
         n = sum(len(v.rows) for v in verified)
         return f"checked {n} requirement{'s' * (n != 1)}{tail}"
-    pins = sum(len(f.changes) for f in result.files)
+    changes = [c for f in result.files for c in f.changes]
+    pins = sum(1 for c in changes if "==" in c.before)  # a Dockerfile word that is only quoted is no pin
+    quoted = len(changes) - pins
     files = len(result.changed_files)
-    if not pins:
+    if not changes:
         return f"nothing to relax in {len(result.files)} file{'s' * (len(result.files) != 1)}{tail}"
+    done = [f"{pins} pin{'s' * (pins != 1)}"] if pins else []
     verb = "relaxed" if wrote else "would relax"
-    return f"{verb} {pins} pin{'s' * (pins != 1)} in {files} file{'s' * (files != 1)}{tail}"
+    if quoted:
+        words = f"{quoted} word{'s' * (quoted != 1)}"
+        done.append(f"{'quoted' if wrote else 'quote'} {words}" if pins else words)
+        verb = verb if pins else ("quoted" if wrote else "would quote")
+    return f"{verb} {' and '.join(done)} in {files} file{'s' * (files != 1)}{tail}"
 
 
 def render_diff(result: RelaxResult) -> str:
