@@ -513,3 +513,28 @@ def test_a_pytorch_image_is_assumed_to_have_a_python_its_torch_supports(
     assert "ships a Python in 3.7-3.10" in env["target"]["python_source"]
     code, out, _ = run(["check", "Dockerfile", *_no_target(ml)], capsys)
     assert f"note: Python {expected} is assumed: the base image pytorch/pytorch:1.12.1" in out
+
+
+def test_targets_come_from_the_configuration(ml: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    """Every command repeated --python/--platform/--index-url: ``[tool.relax-pins]`` now holds them (the
+    command line still wins), so ``check``, ``lock`` and ``lock --check`` agree without retyping."""
+    at = ml.index("--index-url")
+    Path("pyproject.toml").write_text(
+        "[tool.relax-pins]\n"
+        f'python = "3.12"\nplatform = "manylinux_2_28_x86_64"\nindex-url = "{ml[at + 1]}"\n'
+    )
+    Path("requirements.txt").write_text("lib>=1.5\n")
+    cache = ml[ml.index("--cache-dir") : ml.index("--cache-dir") + 2]
+    code, doc = check_json(["requirements.txt", *cache], capsys)
+    assert code == 0, doc
+    (env,) = doc["environments"]
+    assert env["target"]["python"] == "3.12" and env["target"]["platform"] == "manylinux_2_28_x86_64"
+    assert env["indexes"] == [ml[at + 1]]
+    code, doc = check_json(["requirements.txt", *cache, "--python", "3.11"], capsys)
+    assert doc["environments"][0]["target"]["python"] == "3.11"  # the command line wins
+    assert run(["lock", "requirements.txt", "-o", "pylock.toml", *cache], capsys)[0] == 0
+    code, out, _ = run(["lock", "requirements.txt", "-o", "pylock.toml", "--check", *cache], capsys)
+    assert code == 0 and "up to date" in out
+    Path("pyproject.toml").write_text("[tool.relax-pins]\npython = 3.12\n")
+    code, _, err = run(["check", "requirements.txt", *cache], capsys)
+    assert code == 2 and "[tool.relax-pins] python must be a string" in err

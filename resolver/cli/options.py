@@ -187,6 +187,7 @@ def _common(values: dict[str, Any]) -> Common:
         from resolver.cli.app import verbose_logging
 
         verbose_logging()
+    values = _with_configured_targets(values)
     paths = tuple(values.get("paths") or ())
     ref = values.get("changed")
     if ref is not None:
@@ -231,6 +232,38 @@ def _common(values: dict[str, Any]) -> Common:
         quiet=values.get("quiet", False),
         torch_index_url=values.get("torch_index_url"),
     )
+
+
+#: Option values ``[tool.relax-pins]`` may give (python, platform, ...): an option on the command line wins.
+_CONFIGURED = (
+    "python",
+    "platform",
+    "cuda",
+    "driver",
+    "index_url",
+    "extra_index_url",
+    "torch_index_url",
+    "dockerfile",
+    "extra",
+)
+
+
+def _with_configured_targets(values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` with the targets of the nearest configuration filled in where the command line said nothing
+    (only for the options this command takes: ``values`` holds exactly those)."""
+    from resolver.pipeline.config import load_targets
+
+    first = next(iter(values.get("paths") or ()), None)
+    start = Path(first).parent if first is not None else Path.cwd()
+    configured = load_targets(values.get("config"), start=start)
+    if "extras" in configured:
+        configured["extra"] = configured.pop("extras")
+    out = dict(values)
+    for key in _CONFIGURED:
+        if key in configured and key in values and not values[key]:
+            value = configured[key]
+            out[key] = [Path(str(value))] if key == "dockerfile" else value
+    return out
 
 
 def _build_args(values: Sequence[str]) -> tuple[tuple[str, str], ...]:

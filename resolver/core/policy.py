@@ -83,13 +83,20 @@ class Policy:
         return Policy(default=bound, keep=self.keep, bounds=self.bounds)
 
 
+#: The target and index keys of ``[tool.relax-pins]``, read by the commands (resolver.pipeline.config), not by
+#: the policy; each is the long option of the same name.
+TARGET_KEYS = frozenset(
+    {"python", "platform", "cuda", "driver", "index-url", "extra-index-url", "torch-index-url", "dockerfile", "extras"}
+)
+
+
 def policy_from_table(table: Mapping[str, object], *, path: str) -> Policy:
     """Build a policy from a ``[tool.relax-pins]`` table, rejecting what it does not understand.
 
     Unknown keys are errors rather than silently ignored, because a misspelt ``keep`` would otherwise
     relax a pin the user asked to keep.
     """
-    known = {"bound", "keep", "bounds", "layers"}
+    known = {"bound", "keep", "bounds", "layers", *TARGET_KEYS}
     unknown = sorted(set(table) - known)
     if unknown:
         raise ConfigError(

@@ -14,11 +14,11 @@ from pathlib import Path
 import tomlkit
 from tomlkit.exceptions import ParseError
 
-from resolver.core.policy import Policy, policy_from_table
+from resolver.core.policy import TARGET_KEYS, Policy, policy_from_table
 from resolver.errors import ConfigError
 from resolver.fsio import display_path, read_text
 
-__all__ = ["find_config", "load_policy", "read_table"]
+__all__ = ["find_config", "load_policy", "load_targets", "read_table"]
 
 _TABLE = ("tool", "relax-pins")
 
@@ -86,3 +86,31 @@ def load_policy(config: Path | None, *, start: Path, display: str | None = None)
     except ConfigError as exc:
         exc.line = exc.line or line
         raise
+
+
+def load_targets(config: Path | None, *, start: Path) -> dict[str, object]:
+    """The target and index keys of the configuration ``load_policy`` reads (``python``, ``platform``, ``cuda``,
+    ``driver``, ``index-url``, ``extra-index-url``, ``torch-index-url``, ``dockerfile``, ``extras``), as the
+    option values they stand for (``dockerfile`` relative to the configuration's folder); a value of the wrong
+    type is a :class:`ConfigError` at the table."""
+    path = config if config is not None else find_config(start)
+    if path is None:
+        return {}
+    shown = display_path(path)
+    table, line = read_table(path, display=shown, required=config is not None)
+    if table is None:
+        return {}
+    out: dict[str, object] = {}
+    for key in TARGET_KEYS & set(table):
+        value = table[key]
+        many = key in ("extra-index-url", "extras")
+        if isinstance(value, str) and many:
+            value = [value]
+        ok = (isinstance(value, list) and all(isinstance(v, str) for v in value)) if many else isinstance(value, str)
+        if not ok:
+            wanted = "a string or a list of strings" if many else "a string"
+            raise ConfigError(f"[tool.relax-pins] {key} must be {wanted}", path=shown, line=line)
+        if key == "dockerfile":
+            value = str(path.parent / str(value))
+        out[key.replace("-", "_")] = value
+    return out
