@@ -13,8 +13,9 @@ PURE: a :class:`~resolver.lock.model.Lock` in, TOML text out (written with tomli
   variant, any find-links location.
 
 Nothing volatile: upload times come from the index, the order is by name and file name, so locking the same
-inputs against the same index writes the same bytes. ``packaging.pylock.Pylock.from_dict`` accepts the result
-(tests check it). Cost: one ``tomli_w.dumps`` of a document the size of the lock.
+inputs against the same index writes the same bytes. The document goes through ``packaging.pylock.Pylock``
+(``from_dict``, which validates it, then ``to_dict``) before ``tomli_w.dumps``: the file is what the library
+that defines PEP 751 writes. Cost: one validation and one dump of a document the size of the lock.
 """
 
 from __future__ import annotations
@@ -130,4 +131,9 @@ def render_pylock(lock: Lock, *, output: str = "pylock.toml") -> str:
             for name in lock.dynamic
         ),
     ]
-    return "\n".join(header) + "\n" + tomli_w.dumps(pylock_document(lock))
+    # Through packaging.pylock, the library that defines the format: it validates the document (a lock it would
+    # refuse is never written) and writes it in its own order and spelling (markers with double quotes).
+    from packaging.pylock import Pylock  # lazily: only a lock needs it
+
+    document = dict(Pylock.from_dict(pylock_document(lock)).to_dict())
+    return "\n".join(header) + "\n" + tomli_w.dumps(document)
