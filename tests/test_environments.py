@@ -520,8 +520,7 @@ def test_targets_come_from_the_configuration(ml: list[str], capsys: pytest.Captu
     command line still wins), so ``check``, ``lock`` and ``lock --check`` agree without retyping."""
     at = ml.index("--index-url")
     Path("pyproject.toml").write_text(
-        "[tool.relax-pins]\n"
-        f'python = "3.12"\nplatform = "manylinux_2_28_x86_64"\nindex-url = "{ml[at + 1]}"\n'
+        f'[tool.relax-pins]\npython = "3.12"\nplatform = "manylinux_2_28_x86_64"\nindex-url = "{ml[at + 1]}"\n'
     )
     Path("requirements.txt").write_text("lib>=1.5\n")
     cache = ml[ml.index("--cache-dir") : ml.index("--cache-dir") + 2]
