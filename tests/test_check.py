@@ -670,3 +670,21 @@ def test_verbose_says_each_request_and_retry_on_stderr(
     assert "retrying" in err and "HTTP 503" in err
     assert "s3cret" not in out + err
     assert "GET" not in out
+
+
+def test_check_shows_the_upgrade_horizon(ml: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    """``check`` showed the newest release inside a range, never that the range shuts out a newer one
+    (``requests<2.33`` and 2.34.2). JSON rows carry ``latest``; a newer minor or major outside the range is an
+    ``outdated`` info finding on the line; a newer patch outside it is the bound's own choice and says nothing."""
+    Path("requirements.txt").write_text("numpy>=1.26,<2\nlib>=1.5\n")
+    code, doc = check_json(["requirements.txt", *ml], capsys)
+    assert code == 0, doc
+    rows = {r["package"]: r for r in doc["environments"][0]["requirements"]}
+    assert rows["numpy"]["newest"] == "1.26.4" and rows["numpy"]["latest"] == "2.2.6"
+    assert rows["lib"]["latest"] == rows["lib"]["newest"] == "1.9.0"
+    (outdated,) = [f for f in doc["findings"] if f["code"] == "outdated"]
+    assert outdated["line"] == 1 and outdated["severity"] == "info"
+    assert (
+        outdated["message"]
+        == "numpy>=1.26,<2 excludes numpy 2.2.6, a newer major release (the newest it allows is 1.26.4)"
+    )

@@ -9,7 +9,7 @@ solution of the set proves or rules out is claimed.
 
 Findings (codes are part of the JSON schema): ``not-found``, ``empty-range``, ``yanked``, ``requires-python``,
 ``no-wheel``, ``unresolvable``, ``lowest-unresolvable``, ``lower-bound-unreachable``, ``resolution-too-complex``,
-``dynamic-metadata``, ``unchecked``, ``prerelease``, ``index-shadowing``, ``duplicate``.
+``dynamic-metadata``, ``unchecked``, ``prerelease``, ``index-shadowing``, ``duplicate``, ``outdated``.
 
 Pre-releases are taken as pip takes them: when the range names one, or when no final release in it can be
 installed on the target (``prerelease``, info, says so).
@@ -56,6 +56,7 @@ class Row:
     lowest: Version | None
     codes: tuple[str, ...]
     applies: bool = True  # False: the line's marker excludes the target, so nothing was checked for it
+    latest: Version | None = None  # the newest final release the target can install, in the range or not
 
     @property
     def verdict(self) -> str:
@@ -410,10 +411,40 @@ def verify(
             lowest=_answer(direct, lowest) if applies[index] and _has_lower_bound(direct.specifier) else None,
             codes=tuple(codes.get(index, ())),
             applies=applies[index],
+            latest=_latest(direct, finder) if applies[index] else None,
         )
         for index, direct in enumerate(requirements)
     )
+    findings.extend(f for row in rows if (f := _outdated(row)) is not None)
     return Verification(rows=rows, findings=tuple(findings), highest=highest, lowest=lowest)
+
+
+def _latest(direct: Direct, finder: Finder) -> Version | None:
+    """The newest final release of ``direct``'s project the target can install, whatever the range says (what
+    a widened range would take in); read from the release list the checks already fetched."""
+    if direct.url is not None or direct.unchecked is not None:
+        return None
+    every = finder.releases(direct.name) or ()
+    return next((r.version for r in every if not r.version.is_prerelease and _installable(r) and r.python_ok), None)
+
+
+def _outdated(row: Row) -> Finding | None:
+    """``outdated`` (info): the range excludes a newer minor or major release the target could install: the
+    upgrade horizon Renovate shows, said where the range is written."""
+    direct, latest = row.requirement, row.latest
+    if latest is None or direct.specifier.contains(latest, prereleases=True):
+        return None
+    allowed = row.newest
+    if allowed is not None and (latest <= allowed or latest.release[:2] == allowed.release[:2]):
+        return None  # no newer minor: a patch outside the range is the bound's own choice
+    newer = "major" if allowed is None or latest.major > allowed.major else "minor"
+    return direct.finding(
+        "outdated",
+        Severity.INFO,
+        f"{direct.text} excludes {direct.name} {latest}, a newer {newer} release"
+        + (f" (the newest it allows is {allowed})" if allowed is not None else ""),
+        fix=f"widen the upper bound to take in {latest}, then check again that the set still installs",
+    )
 
 
 def _answer(direct: Direct, resolution: Resolution | None) -> Version | None:

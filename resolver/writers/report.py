@@ -88,6 +88,7 @@ def _environment_json(check: CheckOutcome) -> dict[str, object]:
                 "range": str(row.requirement.specifier),
                 "newest": str(row.newest) if row.newest else None,
                 "lowest": str(row.lowest) if row.lowest else None,
+                "latest": str(row.latest) if row.latest else None,
                 "findings": list(row.codes),
                 "applies": row.applies,
             }
