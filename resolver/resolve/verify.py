@@ -403,9 +403,24 @@ def verify(
     highest = newest.resolution
     lowest = lowest_outcome.resolution if lowest_outcome is not None else None
     findings.extend(_dynamic(highest, lowest))
+    rows = _rows(requirements, env, codes, highest, lowest, finder)
+    findings.extend(f for row in rows if (f := _outdated(row)) is not None)
+    return Verification(rows=rows, findings=tuple(findings), highest=highest, lowest=lowest)
+
+
+def _rows(
+    requirements: Sequence[Direct],
+    env: Mapping[str, str],
+    codes: Mapping[int, Sequence[str]],
+    highest: Resolution | None,
+    lowest: Resolution | None,
+    finder: Finder,
+) -> tuple[Row, ...]:
+    """One row per line; a line whose marker excludes the target installs nothing there: no version is its
+    answer."""
     applies = [d.marker is None or d.marker.evaluate({**env, "extra": ""}) for d in requirements]
-    rows = tuple(
-        Row(  # a line whose marker excludes the target installs nothing there: no version is its answer
+    return tuple(
+        Row(
             requirement=direct,
             newest=_answer(direct, highest) if applies[index] else None,
             lowest=_answer(direct, lowest) if applies[index] and _has_lower_bound(direct.specifier) else None,
@@ -415,8 +430,6 @@ def verify(
         )
         for index, direct in enumerate(requirements)
     )
-    findings.extend(f for row in rows if (f := _outdated(row)) is not None)
-    return Verification(rows=rows, findings=tuple(findings), highest=highest, lowest=lowest)
 
 
 def _latest(direct: Direct, finder: Finder) -> Version | None:
