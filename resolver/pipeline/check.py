@@ -30,7 +30,8 @@ from resolver.results import CheckOutcome, CheckReport
 if TYPE_CHECKING:
     from resolver.core.target import Target
     from resolver.index.cache import Cache
-    from resolver.resolve.verify import Row, Verification
+    from resolver.resolve.rows import Row
+    from resolver.resolve.verify import Verification
     from resolver.results import RelaxResult
 
 __all__ = ["ABSENCE", "check_files", "exact_pin_findings", "partial"]

@@ -31,7 +31,9 @@ from packaging.version import Version
 from resolver.core.kinds import is_dockerfile
 from resolver.core.model import Direct, Finding, Severity
 from resolver.resolve.engine import Outcome, look_ahead, resolve
+from resolver.resolve.horizon import installable, outdated
 from resolver.resolve.model import Conflict, Mode, Origin, Req, Resolution
+from resolver.resolve.rows import Row, build_rows, has_lower_bound
 
 if TYPE_CHECKING:
     from resolver.core.target import Target
@@ -45,23 +47,6 @@ __all__ = ["FLOOR_PROOF_REJECTIONS", "FLOOR_PROOF_ROUNDS", "Row", "Verification"
 #: floor touches (minutes on a real file); past this budget the line gets no claim either way (docs/check.md).
 FLOOR_PROOF_ROUNDS = 25
 FLOOR_PROOF_REJECTIONS = 40
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Row:
-    """One direct requirement in the report: its range, where it resolves, and its finding codes."""
-
-    requirement: Direct
-    newest: Version | None
-    lowest: Version | None
-    codes: tuple[str, ...]
-    applies: bool = True  # False: the line's marker excludes the target, so nothing was checked for it
-    latest: Version | None = None  # the newest final release the target can install, in the range or not
-
-    @property
-    def verdict(self) -> str:
-        """The findings column: the codes, ``not for this target`` for a line its marker excludes, else ``ok``."""
-        return ", ".join(self.codes) or ("ok" if self.applies else "not for this target")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -265,10 +250,10 @@ def _check_one(
         ]
     newest = finder.newest_version(direct.name)
     shadow = _shadowing(direct, finder, pre) if shadowing else []
-    if not pre and not any(_installable(r) for r in releases):
+    if not pre and not any(installable(r) for r in releases):
         # As pip: with no final release in range to install, the pre-releases in range are the candidates.
         pres = [r for r in finder.releases(direct.name, direct.specifier) or () if r.version.is_prerelease]
-        taken = next((r for r in pres if _installable(r)), None)
+        taken = next((r for r in pres if installable(r)), None)
         if taken is not None:
             every = finder.releases(direct.name) or ()
             note = _prerelease_note(direct, taken.version, only=all(r.version.is_prerelease for r in every))
@@ -295,11 +280,6 @@ def _shadowing(direct: Direct, finder: Finder, pre: bool) -> list[Finding]:
             "--index-url naming one",
         )
     ]
-
-
-def _installable(release: Release) -> bool:
-    """Whether the finder offers ``release`` as a candidate: a file for the target, not every file yanked."""
-    return release.python_ok and release.yanked is None and (release.has_compatible_wheel or release.has_sdist)
 
 
 def _prerelease_note(direct: Direct, version: Version, *, only: bool) -> Finding:
@@ -393,7 +373,7 @@ def verify(
         record(finding)
     else:
         # uv's --resolution lowest-direct: each line with a lower bound oldest first, everything else newest.
-        floors = frozenset(r.identifier for r in reqs if _has_lower_bound(r.specifier))
+        floors = frozenset(r.identifier for r in reqs if has_lower_bound(r.specifier))
         lowest_outcome = run(reqs, mode=Mode.LOWEST, floors=floors)
         if lowest_outcome.conflict is not None:
             record(_conflict_finding(lowest_outcome.conflict, resolvable))
@@ -403,70 +383,9 @@ def verify(
     highest = newest.resolution
     lowest = lowest_outcome.resolution if lowest_outcome is not None else None
     findings.extend(_dynamic(highest, lowest))
-    rows = _rows(requirements, env, codes, highest, lowest, finder)
-    findings.extend(f for row in rows if (f := _outdated(row)) is not None)
+    rows = build_rows(requirements, env, codes, highest, lowest, finder)
+    findings.extend(f for r in rows if (f := outdated(r.requirement, r.newest, r.latest)) is not None)
     return Verification(rows=rows, findings=tuple(findings), highest=highest, lowest=lowest)
-
-
-def _rows(
-    requirements: Sequence[Direct],
-    env: Mapping[str, str],
-    codes: Mapping[int, Sequence[str]],
-    highest: Resolution | None,
-    lowest: Resolution | None,
-    finder: Finder,
-) -> tuple[Row, ...]:
-    """One row per line; a line whose marker excludes the target installs nothing there: no version is its
-    answer."""
-    applies = [d.marker is None or d.marker.evaluate({**env, "extra": ""}) for d in requirements]
-    return tuple(
-        Row(
-            requirement=direct,
-            newest=_answer(direct, highest) if applies[index] else None,
-            lowest=_answer(direct, lowest) if applies[index] and _has_lower_bound(direct.specifier) else None,
-            codes=tuple(codes.get(index, ())),
-            applies=applies[index],
-            latest=_latest(direct, finder) if applies[index] else None,
-        )
-        for index, direct in enumerate(requirements)
-    )
-
-
-def _latest(direct: Direct, finder: Finder) -> Version | None:
-    """The newest final release of ``direct``'s project the target can install, whatever the range says (what
-    a widened range would take in); read from the release list the checks already fetched."""
-    if direct.url is not None or direct.unchecked is not None:
-        return None
-    every = finder.releases(direct.name) or ()
-    return next((r.version for r in every if not r.version.is_prerelease and _installable(r) and r.python_ok), None)
-
-
-def _outdated(row: Row) -> Finding | None:
-    """``outdated`` (info): the range excludes a newer minor or major release the target could install: the
-    upgrade horizon Renovate shows, said where the range is written."""
-    direct, latest = row.requirement, row.latest
-    if latest is None or direct.specifier.contains(latest, prereleases=True):
-        return None
-    allowed = row.newest
-    if allowed is not None and (latest <= allowed or latest.release[:2] == allowed.release[:2]):
-        return None  # no newer minor: a patch outside the range is the bound's own choice
-    newer = "major" if allowed is None or latest.major > allowed.major else "minor"
-    return direct.finding(
-        "outdated",
-        Severity.INFO,
-        f"{direct.text} excludes {direct.name} {latest}, a newer {newer} release"
-        + (f" (the newest it allows is {allowed})" if allowed is not None else ""),
-        fix=f"widen the upper bound to take in {latest}, then check again that the set still installs",
-    )
-
-
-def _answer(direct: Direct, resolution: Resolution | None) -> Version | None:
-    """The version ``resolution`` holds for ``direct``'s name, when it is inside ``direct``'s own range: a line
-    left out of the resolution (an error of its own) is never shown a version another line brought in."""
-    version = resolution.version_of(direct.name) if resolution is not None else None
-    if version is None or (direct.url is None and not direct.specifier.contains(version, prereleases=True)):
-        return None
-    return version
 
 
 def _other_patch_allowed(requires_python: str, minor: tuple[int, ...], full: str) -> bool:
@@ -505,10 +424,6 @@ def _req(direct: Direct) -> Req:
         extras=direct.extras,
         origin=Origin(path=direct.path, line=direct.line),
     )
-
-
-def _has_lower_bound(spec: SpecifierSet) -> bool:
-    return any(s.operator in {">=", ">", "==", "~=", "==="} for s in spec)
 
 
 def _unreached_floors(
