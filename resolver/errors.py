@@ -16,6 +16,7 @@ __all__ = [
     "InputError",
     "InputErrors",
     "RelaxPinsError",
+    "Terminated",
     "WriteError",
 ]
 
@@ -112,3 +113,8 @@ class WriteError(RelaxPinsError):
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}"
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so every ``finally`` runs (no temporary file is left) and the exit says
+    what is on disk; the exit code is 143 (128 + SIGTERM), as a shell reports it."""

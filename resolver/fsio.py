@@ -25,7 +25,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from resolver.errors import InputError, WriteError
+from resolver.errors import InputError, Terminated, WriteError
 
 __all__ = [
     "MAX_FILE_BYTES",
@@ -271,16 +271,31 @@ def write_all(items: Sequence[tuple[Path, bytes, bytes | None]]) -> None:
         with _signals_held() as held:
             _commit(staged)
         if held:
-            raise KeyboardInterrupt
+            raise _interrupt(held)
     except BaseException:
-        # A signal can land between a file being staged and its being recorded: clear by name, too.
-        for target in targets:
-            clean_stray_temps(target.parent, target.name)
+        # A signal can land between a file being staged and its being recorded: clear by name too, with
+        # signals held, so a second Ctrl-C cannot leave a temporary file behind.
+        with _signals_held() as again:
+            for target in targets:
+                clean_stray_temps(target.parent, target.name)
+            _unlink(staged)
+        if again:
+            raise _interrupt(again) from None
         raise
-    finally:
-        for _, temp, _ in staged:
-            with contextlib.suppress(OSError):
-                temp.unlink()
+    _unlink(staged)
+
+
+def _unlink(staged: Sequence[tuple[Path, Path, bytes | None]]) -> None:
+    for _, temp, _ in staged:
+        with contextlib.suppress(OSError):
+            temp.unlink()
+
+
+def _interrupt(held: Sequence[int]) -> KeyboardInterrupt:
+    """The exception for the first signal held: SIGTERM is :class:`Terminated` (exit 143), SIGINT Ctrl-C."""
+    import signal
+
+    return Terminated() if held[0] == signal.SIGTERM else KeyboardInterrupt()
 
 
 def _commit(staged: Sequence[tuple[Path, Path, bytes | None]]) -> None:

@@ -26,7 +26,7 @@ import typer
 
 import resolver
 from resolver.cli.exits import EXIT_INPUT, EXIT_INTERRUPTED, EXIT_OK, EXIT_TERMINATED
-from resolver.errors import InputError, InputErrors, RelaxPinsError
+from resolver.errors import InputError, InputErrors, RelaxPinsError, Terminated
 from resolver.fsio import display_path, take_committed
 from resolver.index.urls import mask_text
 
@@ -84,6 +84,7 @@ def guard(fmt: OutputFormat | None = None) -> Iterator[None]:
     """Map every expected failure to its exit code and a one-line message on stderr; no traceback. Bad input
     is also said in the report's own format (``fmt``): an ``::error`` annotation per error for GitHub, a JSON
     object with ``"ok": false`` and the errors, so a CI job that reads stdout sees it too."""
+    _guards[0] += 1
     try:
         yield
     except InputError as exc:
@@ -102,6 +103,8 @@ def guard(fmt: OutputFormat | None = None) -> Iterator[None]:
         else:
             say("relax-pins: interrupted; no files changed", err=True)
         raise typer.Exit(EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED) from None
+    finally:
+        _guards[0] -= 1
 
 
 def _input_error_report(exc: InputError, fmt: OutputFormat) -> str:
@@ -125,13 +128,24 @@ def _input_error_report(exc: InputError, fmt: OutputFormat) -> str:
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, raised like Ctrl-C so every ``finally`` runs (no temporary file is left) and the exit says
-    what is on disk; the exit code is 143 (128 + SIGTERM), as a shell reports it."""
+#: How many guards are active (:func:`guard`): a signal outside every guard has nothing to undo or report.
+_guards = [0]
 
 
-def _terminate(_signum: int, _frame: object) -> None:
-    raise Terminated
+def _on_signal(signum: int, _frame: object) -> None:
+    """SIGINT and SIGTERM while :func:`main` runs: inside a command's guard, raised (Ctrl-C as
+    KeyboardInterrupt, SIGTERM as :class:`Terminated`) so the guard says what is on disk; outside every guard
+    (typer still parsing, or a command done), nothing is in flight, so the process ends here with the
+    message and the code, not typer's "Aborted!" or a traceback."""
+    terminated = signum == signal.SIGTERM
+    if _guards[0] > 0:
+        raise Terminated if terminated else KeyboardInterrupt
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    with contextlib.suppress(OSError):
+        os.write(2, b"relax-pins: interrupted; no files changed\n")
+    os._exit(EXIT_TERMINATED if terminated else EXIT_INTERRUPTED)
 
 
 def color() -> bool:
@@ -272,14 +286,17 @@ def main(argv: list[str] | None = None) -> int:
     args = _with_default_command(list(sys.argv[1:] if argv is None else argv))
     take_committed()  # forget an earlier run's commit (tests run main() many times in one process)
     main_thread = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, _terminate) if main_thread else None
+    previous = {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGINT, signal.SIGTERM)} if main_thread else {}
     try:
         app(args=args, prog_name="relax-pins", standalone_mode=True)
     except SystemExit as exc:
         return _code(exc.code)
+    except KeyboardInterrupt as exc:  # outside a command's guard: before it, or while typer parses
+        say("relax-pins: interrupted; no files changed", err=True)
+        return EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED
     finally:
-        if main_thread:
-            signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         _quiet_logging()  # -v lasts one run (in-process callers run main() many times)
     return EXIT_OK
 
