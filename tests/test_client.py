@@ -715,3 +715,24 @@ def test_redirects_stop_after_ten_hops() -> None:
         server.shutdown()
     assert len(hops) == MAX_REDIRECTS + 1 == 11
     assert "TooManyRedirects" in str(caught.value)
+
+
+def test_a_run_has_a_time_budget_even_when_each_request_ends_in_time(
+    index_server: IndexServer, wheel_cache: WheelCache
+) -> None:
+    """A drip on the first attempt of each page only: every request ends within its own deadline (the retry
+    answers), yet ten in a row held a check for 44 s against a claimed bound of 8 s. All of a client's
+    requests now share one budget: timeout x ANSWER_FACTOR x (retries + 1) + retry cap."""
+    names = [f"chain{i}" for i in range(6)]
+    for name in names:
+        index_server.add(Project(name, [dist(wheel_cache.wheel(name, "1.0"))]))
+        index_server.drip(f"/simple/{name}/", 0.2, times=1)
+    started = time.monotonic()
+    with make_client(index_server.url, timeout=0.5, retries=1, retry_cap=3.0) as client:
+        budget = 0.5 * ANSWER_FACTOR * 2 + 3.0  # 7 s: three pages at about 2.1 s each fit, the fourth does not
+        with pytest.raises(IndexUnreachableError) as caught:
+            for name in names:
+                client.project(name)
+    assert time.monotonic() - started < budget + 1.5
+    assert "the run's time budget of 7 s is spent" in str(caught.value)
+    assert "chain0" not in str(caught.value)  # the first pages were read, late but whole

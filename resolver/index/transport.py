@@ -7,11 +7,12 @@ for every way a request can fail.
 
 Retries: 429 (``Retry-After`` in seconds or as an HTTP date, over ``retry_cap`` -> give up), 5xx, resets,
 truncated bodies and timeouts, with exponential backoff and full jitter, within ``retries`` and a wall-time
-budget of ``timeout * (retries + 1) + retry_cap`` seconds. ``timeout`` bounds each wait for the network (to
-connect, for the next bytes); a whole answer must also arrive within :data:`ANSWER_FACTOR` x ``timeout`` (and
-within the budget), so a server that drips a byte at a time cannot hold a run: the body is read in chunks
-against that deadline. 401/403 fail at once; any other status the caller
-did not list as ``ok`` fails at once too (404 means "not here" to the callers that list it).
+budget of ``timeout * (retries + 1) + retry_cap`` seconds per request, and of :attr:`Transport.run_budget`
+(``timeout * ANSWER_FACTOR * (retries + 1) + retry_cap``) for all of a client's requests together.
+``timeout`` bounds each wait for the network (to connect, for the next bytes); a whole answer must also
+arrive within :data:`ANSWER_FACTOR` x ``timeout`` (and within the budget), so a server that drips a byte at a
+time cannot hold a run: the body is read in chunks against that deadline. 401/403 fail at once; any other
+status the caller did not list as ``ok`` fails at once too (404 means "not here" to the callers that list it).
 
 Credentials in index URLs are sent as Basic auth to that URL's host only (:meth:`Transport.register` strips
 them from the URL before any request, log or parse); ``~/.netrc`` (or ``$NETRC``) applies per host; httpx
@@ -121,6 +122,14 @@ class Transport:
         self._addresses: dict[tuple[str, int], tuple[str, ...]] = {}  # host lookups (_look_up_once)
         self._http: httpx.Client | None = None
         self._closed = False
+        self._run_deadline: float | None = None  # set by the first request (see run_budget)
+
+    @property
+    def run_budget(self) -> float:
+        """The most one client (one environment's check, one lock) spends on the network, first request on:
+        every request's every attempt whole (ANSWER_FACTOR x timeout), plus the retry cap. An index that
+        answers each page slowly, or drips only first attempts, cannot hold a run longer."""
+        return self._timeout * ANSWER_FACTOR * (self._retries + 1) + self._retry_cap
 
     @property
     def opened(self) -> bool:
@@ -159,7 +168,19 @@ class Transport:
         for an answer over ``limit`` bytes once decompressed (default :data:`PAGE_LIMIT`; not retried: it
         would be as large again)."""
         limit = PAGE_LIMIT if limit is None else limit
-        deadline = time.monotonic() + self._timeout * (self._retries + 1) + self._retry_cap
+        now = time.monotonic()
+        with self._lock:
+            if self._run_deadline is None:
+                self._run_deadline = now + self.run_budget
+            run_deadline = self._run_deadline
+        if now > run_deadline:
+            raise IndexUnreachableError(
+                f"the run's time budget of {self.run_budget:.0f} s is spent (--timeout x 4 x (--retries + 1) + "
+                f"{self._retry_cap:g} s); the index answers too slowly",
+                url=url,
+                tried="0 attempts (out of time)",
+            )
+        deadline = min(run_deadline, now + self._timeout * (self._retries + 1) + self._retry_cap)
         attempts = 0
         while True:
             attempts += 1
@@ -174,9 +195,12 @@ class Transport:
 
             delay = wait if wait is not None else random.uniform(0, ceiling)  # noqa: S311 - jitter, not secrets
             if time.monotonic() + delay > deadline:
-                raise IndexUnreachableError(
-                    f"gave up after {reason}: the time budget is spent", url=url, tried=tried(attempts, reason)
+                budget = (
+                    f"the run's time budget of {self.run_budget:.0f} s is spent"
+                    if deadline == run_deadline
+                    else "the time budget is spent"
                 )
+                raise IndexUnreachableError(f"gave up after {reason}: {budget}", url=url, tried=tried(attempts, reason))
             self._loads.count(retries=1)
             logger.debug("retrying %s in %.2f s after %s", redact(url), delay, reason)
             time.sleep(delay)
