@@ -57,3 +57,20 @@ def test_no_output_shows_a_credential(ml: list[str], capsys: pytest.CaptureFixtu
     for written in Path().rglob("*"):
         if written.is_file() and written.name != "requirements.txt" and "cache" not in written.parts:
             assert SECRET not in written.read_text(errors="replace"), written
+
+
+@pytest.mark.parametrize("secret", ["tok@en-part", 'quo"te', "back\\slash", "pi|pe", "an<gle>", "it's"])
+@pytest.mark.parametrize("fmt", ["text", "json", "github", "markdown"])
+def test_a_password_with_odd_characters_is_masked_too(
+    ml: list[str], capsys: pytest.CaptureFixture[str], secret: str, fmt: str
+) -> None:
+    """A raw @, a quote, a backslash, a | (escaped in Markdown) or < in a password showed it whole, or its
+    tail, in every format."""
+    Path("requirements.txt").write_text(
+        f"lib==1.9.0\nx @ git+https://tok:{secret}XYZ@git.invalid/x.git\ny @ https://u:{secret}XYZ@f.invalid/y-1.0-py3-none-any.whl\n"
+    )
+    code, out, err = run(["check", "requirements.txt", "--format", fmt, *ml], capsys)
+    assert code in {0, 1}, err
+    shown = out + err
+    assert "XYZ" not in shown, shown[-1500:]  # the password ends with XYZ: no part of its end is shown
+    assert "***@" in shown

@@ -34,9 +34,11 @@ from urllib.parse import SplitResult, unquote, urlsplit, urlunsplit
 
 __all__ = ["local_path", "mask_text", "redact", "split_credentials", "strip_credentials"]
 
-#: ``scheme://userinfo@`` anywhere in a text (``git+https://``, ``ssh://`` too): userinfo holds no ``/``, ``@``,
-#: space or quote, so the match ends at the first ``@`` of the authority.
-_USERINFO = re.compile(r"(?<![A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]*://)([^\s/@'\"<>\\]+)@")
+#: ``scheme://userinfo@`` anywhere in a text (``git+https://``, ``ssh://`` too). The userinfo runs to the LAST
+#: ``@`` before the first ``/`` or space, as URL parsers read an authority: a password may hold a raw ``@``, a
+#: quote, a backslash or a ``|`` (escaped as ``\|`` in Markdown), and every one of them stays masked. A match
+#: that reaches past the URL masks too much, never too little.
+_USERINFO = re.compile(r"(?<![A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]*://)([^\s/]*)@")
 
 
 def _userinfo(url: str) -> tuple[SplitResult, str] | None:
