@@ -336,3 +336,14 @@ def test_bad_input_is_visible_in_the_report_format(
             ("requirements.txt", 2),
             ("requirements.txt", 3),
         ]
+
+
+def test_a_version_of_thousands_of_digits_is_no_crash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``lib==1.<5000 nines>`` (valid PEP 440) crashed with Python's int-conversion limit, a traceback."""
+    monkeypatch.chdir(tmp_path)
+    Path("requirements.txt").write_text("lib==1." + "9" * 5000 + "\n")
+    assert main(["--check", "requirements.txt"]) == 1
+    out, err = capsys.readouterr()
+    assert "Traceback" not in err and "would relax 1 pin" in out

@@ -284,6 +284,8 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line with ``argv`` (default: ``sys.argv[1:]``) and return the exit code. SIGTERM is
     handled like Ctrl-C while it runs (:class:`Terminated`)."""
     args = _with_default_command(list(sys.argv[1:] if argv is None else argv))
+    if hasattr(sys, "set_int_max_str_digits"):  # a version part of 5,000 digits is valid PEP 440, not an int bomb:
+        sys.set_int_max_str_digits(0)  # lines are capped at 100,000 characters, so converting one stays fast
     take_committed()  # forget an earlier run's commit (tests run main() many times in one process)
     main_thread = threading.current_thread() is threading.main_thread()
     previous = {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGINT, signal.SIGTERM)} if main_thread else {}

@@ -100,7 +100,7 @@ def _environment_json(check: CheckOutcome) -> dict[str, object]:
             "sources": _sources(verification.highest if verification else None),
         },
         "findings": [finding_dict(f) for f in check.findings],
-        "error": check.unreachable or check.integrity,
+        "error": _clip(error) if (error := check.unreachable or check.integrity) else None,
     }
     if check.stats:
         doc["index"] = dict(check.stats)
