@@ -314,6 +314,24 @@ def test_the_outside_link_rule_holds_for_a_file_reached_by_an_include(
     assert (work / "requirements.txt").read_text() == "-r link.txt\ntorch==2.7.1\n"  # all or none
 
 
+def test_a_symlinked_folder_that_leaves_the_repository_is_refused(
+    work: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Only a symlinked file was checked: with ``ld -> ../outside``, ``ld/ext.txt`` (given, or reached by
+    ``-r``) rewrote the file outside. A plain path outside (``-r ../shared.txt``) names that file and is
+    written, as before."""
+    outside = Path(tempfile.mkdtemp())
+    (outside / "ext.txt").write_text("numpy==1.26.4\n")
+    (work / "ld").symlink_to(outside)
+    (work / "requirements.txt").write_text("-r ld/ext.txt\n")
+    for given in ("ld/ext.txt", "requirements.txt"):
+        assert main(["--no-verify", given]) == 2
+        assert "ld/ext.txt: leads through a symlinked folder to" in capsys.readouterr().err
+        assert (outside / "ext.txt").read_text() == "numpy==1.26.4\n"
+    assert main(["--no-verify", "--allow-outside-links", "ld/ext.txt"]) == 0
+    assert (outside / "ext.txt").read_text() == "numpy>=1.26.4,<1.27.0\n"
+
+
 def test_a_read_only_file_is_not_rewritten_unless_forced(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A 0444 file was rewritten (rename replaces it whatever its mode). Now it is exit 2 with the reason, and
     --force rewrites it keeping its mode."""

@@ -158,13 +158,18 @@ def _repository_root(folder: Path) -> Path:
 
 
 def _check_link(f: FileResult) -> None:
-    if not f.path.is_symlink():
+    """A file whose path, as given, is inside the repository but which a symlink (the file itself, or a
+    folder on its way: ``ld -> ../outside``, then ``ld/ext.txt``) carries outside it is refused. A path that
+    is outside without a link (``-r ../shared/base.txt``) names that file plainly, and is written."""
+    written = Path(os.path.normpath(f.path.absolute()))
+    root = _repository_root(written.parent)
+    if not written.is_relative_to(root):
         return
-    root = _repository_root(f.path.absolute().parent)
     target = f.path.resolve()
-    if not target.is_relative_to(root):
+    if not target.is_relative_to(root.resolve()):
+        how = "is a symlink to" if f.path.is_symlink() else "leads through a symlinked folder to"
         raise InputError(
-            f"is a symlink to {target}, outside the repository {root}; no file was changed",
+            f"{how} {target}, outside the repository {root}; no file was changed",
             path=f.display,
             hint="pass --allow-outside-links to write through it",
         )
