@@ -137,3 +137,26 @@ def test_lock_never_replaces_a_file_another_tool_wrote(ml: list[str], capsys: py
     assert Path("pylock.toml").read_text() == 'lock-version = "1.0"\ncreated-by = "another-tool"\n'
     assert run(["lock", "requirements.txt", "-o", "pylock.toml", "--force", *ml], capsys)[0] == 0
     assert run(["lock", "requirements.txt", "-o", "pylock.toml", *ml], capsys)[0] == 0  # its own: relocked
+
+
+@pytest.mark.parametrize("fmt", ["json", "github", "markdown"])
+def test_layers_says_why_it_wrote_nothing_in_its_format(
+    ml: list[str], capsys: pytest.CaptureFixture[str], fmt: str
+) -> None:
+    """layers with --format json, github or markdown printed nothing on stdout on exit 3 or 4."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}/simple/"
+    Path("requirements.txt").write_text("lib==1.9.0\n")
+    at = ml.index("--index-url")
+    args = [*ml[:at], "--index-url", dead, *ml[at + 2 :], "--retries", "0"]
+    code, out, err = run(["layers", "requirements.txt", "-o", "out", "--format", fmt, *args], capsys)
+    assert code == 3 and "no files changed" in err
+    if fmt == "json":
+        doc = json.loads(out)
+        assert doc["ok"] is False and "127.0.0.1" in doc["error"]
+    elif fmt == "github":
+        assert out.startswith("::error title=relax-pins layers::")
+    else:
+        assert out.startswith("## relax-pins layers: no layers written")
+    assert not Path("out").exists()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import json
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -14,6 +15,7 @@ from resolver.cli.exits import EXIT_FINDINGS, EXIT_OK, exit_code
 from resolver.cli.options import INDEX, INPUTS, TORCH, Common, shared
 from resolver.errors import InputError
 from resolver.writers import report
+from resolver.writers.github import render_github
 
 if TYPE_CHECKING:
     from resolver.results import LockOutcome
@@ -33,6 +35,24 @@ class LockFormat(str, enum.Enum):
 
     PYLOCK = "pylock"
     REQUIREMENTS = "requirements"
+
+
+def _failure_report(outcome: LockOutcome, fmt: OutputFormat) -> str:
+    """Why layers wrote nothing, on stdout in the report's format (text says it on stderr only): JSON with
+    ``ok`` false, an ``::error`` per reason and finding, a Markdown heading that does not say passed."""
+    reason = outcome.unreachable or outcome.integrity
+    if fmt is OutputFormat.JSON:
+        doc = {"ok": False, "error": reason, "findings": [report.finding_dict(f) for f in outcome.findings]}
+        return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    if fmt is OutputFormat.GITHUB:
+        text = render_github(outcome.findings)
+        return text + (f"::error title=relax-pins layers::{reason}\n" if reason else "")
+    if fmt is OutputFormat.MARKDOWN:
+        lines = ["## relax-pins layers: no layers written", ""]
+        lines += [f"- {reason}"] if reason else []
+        lines += [f"- `{f.code}` {f.message}" for f in outcome.findings]
+        return "\n".join(lines) + "\n"
+    return ""
 
 
 def _report_failure(outcome: LockOutcome, quiet: bool) -> int:
@@ -104,7 +124,7 @@ def layers_command(
     common: Common,
     output: Annotated[Path, typer.Option("--output", "-o", help="The folder for the layer files.")],
     ranges: Annotated[bool, typer.Option("--ranges", help="Write relaxed ranges instead of exact pins.")] = False,
-    fmt: Annotated[OutputFormat, typer.Option("--format", help="Summary format: text, json or markdown.")] = (
+    fmt: Annotated[OutputFormat, typer.Option("--format", help="Summary: text, json, markdown, github.")] = (
         OutputFormat.TEXT
     ),
     force: Annotated[
@@ -136,12 +156,14 @@ def layers_command(
             )
         plan = run.outcome.plan
         if plan is None:
+            say(_failure_report(run.outcome.outcome, fmt), nl=False)  # stdout in the asked format, too
             raise typer.Exit(_report_failure(run.outcome.outcome, quiet))
-        summary = {
-            OutputFormat.JSON: render_summary_json,
-            OutputFormat.MARKDOWN: render_summary_markdown,
-        }.get(fmt, render_summary_text)(plan)
         findings = run.outcome.outcome.findings
+        if fmt is OutputFormat.GITHUB:
+            summary = render_github(findings)
+        else:
+            render = {OutputFormat.JSON: render_summary_json, OutputFormat.MARKDOWN: render_summary_markdown}
+            summary = render.get(fmt, render_summary_text)(plan)
         if not quiet:
             say(summary, nl=False)
             if fmt is OutputFormat.TEXT:
