@@ -758,3 +758,16 @@ def test_every_bad_entry_of_a_pyproject_is_reported() -> None:
         (6, "project.optional-dependencies.gpu"),
         (9, "dependency-groups.dev[0] includes 'nope', which is no group of [dependency-groups]"),
     ]
+
+
+def test_a_value_of_the_wrong_type_does_not_hide_the_other_errors() -> None:
+    """One type error hid the rest: ``version = 1.0`` was reported alone, then ``gpu = "torch==2.0"``, and the
+    bad strings only once both were fixed."""
+    text = (
+        '[project]\nname = "x"\nversion = 1.0\ndependencies = ["torch 2.0"]\n\n'
+        '[project.optional-dependencies]\ngpu = "torch==2.0"\ncpu = ["numpy=="]\n\n'
+        "[tool.poetry.dependencies]\nrich = 3\n"
+    )
+    with pytest.raises(InputErrors) as caught:
+        parse(text)
+    assert [e.line for e in caught.value.errors] == [3, 4, 7, 8, 11]

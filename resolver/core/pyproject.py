@@ -223,7 +223,7 @@ class _Walker:
         project = self._table(("project",))
         for field_name in ("name", "version"):  # PEP 621: strings (``version = 1.0`` is a float no tool reads)
             if project is not None and field_name in project and not isinstance(project[field_name], String):
-                self._fail(("project", field_name), project[field_name], "a string")
+                self._note(("project", field_name), project[field_name], "a string")
         if project is not None and "dependencies" in project:
             key: Key = ("project", "dependencies")
             self._pep508_array(project["dependencies"], key, "project.dependencies", groups=False)
@@ -272,7 +272,8 @@ class _Walker:
 
     def _pep508_array(self, value: object, key: Key, table: str, *, groups: bool) -> None:
         if not isinstance(value, Array):
-            self._fail(key, value, "an array of PEP 508 strings")
+            self._note(key, value, "an array of PEP 508 strings")
+            return
         for index, entry in enumerate(value):
             if isinstance(entry, String):
                 self._add(entry, table, (*key, index), entry.strip(), DependencyStyle.PEP508)
@@ -333,10 +334,11 @@ class _Walker:
                         continue  # git, path, url, file or source-only: no version to relax
                     version = entry["version"]
                     if not isinstance(version, String):
-                        self._fail((*entry_key, "version"), version, "a version string")
+                        self._note((*entry_key, "version"), version, "a version string")
+                        continue
                     self._add(version, table, (*entry_key, "version"), name, DependencyStyle.POETRY)
                 else:
-                    self._fail(entry_key, entry, "a version string, a table or an array of tables")
+                    self._note(entry_key, entry, "a version string, a table or an array of tables")
 
     def _note(self, key: Key, value: object, expected: str) -> None:
         """:meth:`_fail`'s error for one entry, recorded; the walk goes on to the next entry."""
