@@ -99,9 +99,11 @@ def resolve(
         rounds = MAX_ROUNDS if max_rounds is None else max_rounds
         result = resolver.resolve(requirements, max_rounds=rounds)
     except ResolutionImpossible as exc:
-        causes = tuple(
-            ConflictCause(requirement=info.requirement, parent=str(info.parent) if info.parent else None)
-            for info in exc.causes
+        causes = provider.forward.explain(
+            [
+                ConflictCause(requirement=info.requirement, parent=str(info.parent) if info.parent else None)
+                for info in exc.causes
+            ]
         )
         return Outcome(resolution=None, conflict=explain(causes, mode, source), invalid=tuple(provider.invalid))
     except (ResolutionTooDeep, _OutOfBudget):

@@ -17,6 +17,10 @@ Extras follow resolvelib's own pattern: ``torch[opt]`` is its own identifier, wh
 4. ``not direct``: the user's own requirements before transitive ones.
 5. ``not upper_bounded``: a range with an upper bound has fewer candidates than an open one.
 6. the identifier, for a stable order.
+
+``find_matches`` leaves out releases whose requirements, already read, cannot be met beside what the search
+requires (:mod:`resolver.resolve.forward`): resolvelib would otherwise pin and turn them down again after
+every backjump.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 from resolvelib import AbstractProvider
 
+from resolver.resolve.forward import ForwardCheck
 from resolver.resolve.model import Mode, Origin, Req
 
 if TYPE_CHECKING:
@@ -155,6 +160,10 @@ class Provider(AbstractProvider[Req, ResolvedCandidate, str]):
     # keyed by the specifier's id, which the value keeps alive so the id cannot be reused.
     _satisfied: dict[tuple[int, Version], tuple[SpecifierSet, bool]] = field(default_factory=dict)
     _applies: dict[tuple[str, str], bool] = field(default_factory=dict)  # (Requires-Dist, extra) -> marker holds
+    forward: ForwardCheck = field(init=False)  # what was read, and the releases it rules out
+
+    def __post_init__(self) -> None:
+        self.forward = ForwardCheck(source=self.source, constraints=self.constraints, provided=self.provided)
 
     def identify(self, requirement_or_candidate: Req | ResolvedCandidate) -> str:
         """``name`` or ``name[extras]``."""
@@ -184,7 +193,7 @@ class Provider(AbstractProvider[Req, ResolvedCandidate, str]):
         incompatibilities: Mapping[str, Iterator[ResolvedCandidate]],
     ) -> Matches[ResolvedCandidate]:
         """Releases satisfying every requirement on ``identifier``, best first (oldest first for a direct
-        requirement in lowest mode)."""
+        requirement in lowest mode), without those the forward check rules out."""
         reqs = list(requirements[identifier])
         if not reqs:
             return []
@@ -200,17 +209,17 @@ class Provider(AbstractProvider[Req, ResolvedCandidate, str]):
         found = self.source.candidates(name, specifier, pinned=pinned)
         oldest_first = self._oldest_first(identifier)
 
-        def matches() -> Iterator[ResolvedCandidate]:
+        def releases() -> Iterator[ResolvedCandidate]:
             # Lazy: resolvelib reads the first candidate or few, and a source may make each only when read.
             for f in reversed(found) if oldest_first else found:
                 if f.version not in bad:
                     yield ResolvedCandidate(found=f, extras=extras)
 
-        first = next(matches(), None)
+        first = next(releases(), None)
         if first is None:
             return []
         self.source.prefetch_dependencies([first.found])
-        return matches
+        return self.forward.candidates(identifier, releases, requirements)
 
     def _oldest_first(self, identifier: str) -> bool:
         return self.mode is Mode.LOWEST and identifier in (self.direct if self.floors is None else self.floors)
@@ -262,6 +271,7 @@ class Provider(AbstractProvider[Req, ResolvedCandidate, str]):
             self.dynamic.add(candidate.name)
             raw = ()
         deps = self._requirements(candidate, raw, invalid=self.invalid)
+        self.forward.learn(candidate, deps)
         self.source.look_ahead(deps, self)
         return deps
 
