@@ -12,7 +12,7 @@ from resolvelib.structs import RequirementInformation
 
 from resolver.resolve.engine import resolve
 from resolver.resolve.model import Mode, Origin, Req
-from resolver.resolve.provider import Found, LookAhead, Provider, ResolvedCandidate
+from resolver.resolve.provider import CHOICES_COUNTED, Found, LookAhead, Provider, ResolvedCandidate
 
 
 @dataclass
@@ -66,13 +66,26 @@ def preference(provider: Provider, identifier: str, *reqs: Req, cause: bool = Fa
 
 
 def test_preference_tuple_elements() -> None:
-    provider = Provider(source=DictSource({}), markers=MARKERS, direct=frozenset({"numpy", "torch"}))
-    assert preference(provider, "numpy", req("numpy>=1.26")) == (True, True, True, False, True, "numpy")
-    assert preference(provider, "numpy", req("numpy==1.26.4"))[1] is False  # pinned first
-    assert preference(provider, "torch", req("torch>=2.7"))[2] is False  # the framework first
-    assert preference(provider, "requests", req("requests>=2"))[3] is True  # transitive after direct
-    assert preference(provider, "numpy", req("numpy<2"))[4] is False  # upper-bounded first
+    source = DictSource({"numpy": {v: [] for v in ("1.26.4", "2.0.0", "2.2.6")}, "requests": {"2.32.3": []}})
+    provider = Provider(source=source, markers=MARKERS, direct=frozenset({"numpy", "torch"}), exhausted={"six": 2})
+    assert preference(provider, "numpy", req("numpy>=1.26")) == (True, True, True, True, False, 3, True, "numpy")
     assert preference(provider, "numpy", req("numpy>=1"), cause=True)[0] is False  # backtrack cause first
+    assert preference(provider, "numpy", req("numpy==1.26.4"))[1] is False  # pinned first
+    assert preference(provider, "six", req("six>=1"))[2] is False  # every candidate turned down twice: first
+    assert preference(provider, "requests", req("requests>=2"))[2] is True
+    assert preference(provider, "torch", req("torch>=2.7"))[3] is False  # the framework first
+    assert preference(provider, "requests", req("requests>=2"))[4] is True  # transitive after direct
+    assert preference(provider, "numpy", req("numpy>=2"))[5] == 2  # fewest releases left first
+    assert preference(provider, "requests", req("requests>=2"))[5] == 1
+    assert preference(provider, "numpy", req("numpy<2"))[6] is False  # upper-bounded first
+
+
+def test_choices_are_counted_only_as_far_as_they_can_matter() -> None:
+    versions = [f"1.{i}" for i in range(CHOICES_COUNTED + 5)]
+    provider = Provider(source=DictSource({"many": {v: [] for v in versions}}), markers=MARKERS)
+    assert preference(provider, "many", req("many>=1"))[5] == CHOICES_COUNTED
+    assert preference(provider, "many", req("many>=1.12"))[5] == 3
+    assert preference(provider, "absent", req("absent>=1"))[5] == 0  # nothing to choose: fails at once
 
 
 def test_preferences_sort_torch_before_the_rest() -> None:

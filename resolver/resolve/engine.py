@@ -43,20 +43,29 @@ class _OutOfBudget(Exception):
 
 class _Tally(BaseReporter):  # type: ignore[type-arg]
     """Counts rounds and the candidates resolvelib rejects, per project: what a search that gives up was stuck
-    on. With ``limit``, rejecting one more candidate than that stops the search (:class:`_OutOfBudget`)."""
+    on. With ``limit``, rejecting one more candidate than that stops the search (:class:`_OutOfBudget`).
+    ``exhausted`` counts, per project, the rounds in which every candidate tried was turned down and the search
+    had to backjump: the provider decides a project that keeps running out first (its preference tuple)."""
 
     def __init__(self, limit: int | None = None) -> None:
         self.rejected: Counter[str] = Counter()
+        self.exhausted: Counter[str] = Counter()
         self.rounds = 0
         self._limit = limit
+        self._turned_down: set[str] = set()
 
     def starting_round(self, index: int) -> None:
         self.rounds = index + 1
+        self._turned_down.clear()
 
     def rejecting_candidate(self, criterion: object, candidate: ResolvedCandidate) -> None:
         self.rejected[candidate.name] += 1
+        self._turned_down.add(candidate.name)
         if self._limit is not None and self.rejected.total() > self._limit:
             raise _OutOfBudget
+
+    def resolving_conflicts(self, causes: object) -> None:
+        self.exhausted.update(self._turned_down)
 
 
 def look_ahead(requirements: Sequence[Req], *, source: CandidateSource, markers: Mapping[str, str]) -> None:
@@ -83,6 +92,7 @@ def resolve(
     :data:`MAX_REJECTIONS`) the candidates it may turn down (each can cost a metadata request; a round can turn
     down many); running out of either is a ``gave_up`` conflict."""
     direct = frozenset(r.identifier for r in requirements)
+    tally = _Tally(MAX_REJECTIONS if max_rejections is None else max_rejections)
     provider = Provider(
         source=source,
         markers=markers,
@@ -91,9 +101,9 @@ def resolve(
         constraints=constraints or {},
         provided=provided,
         floors=floors,
+        exhausted=tally.exhausted,
     )
     source.look_ahead(requirements, provider)
-    tally = _Tally(MAX_REJECTIONS if max_rejections is None else max_rejections)
     resolver: Resolver[Req, ResolvedCandidate, str] = Resolver(provider, tally)
     try:
         rounds = MAX_ROUNDS if max_rounds is None else max_rounds

@@ -12,11 +12,19 @@ Extras follow resolvelib's own pattern: ``torch[opt]`` is its own identifier, wh
 
 1. ``not backtrack_cause``: work on what just failed first; it is where the conflict is.
 2. ``not pinned``: an ``==`` requirement has one candidate; deciding it early prunes the most.
-3. ``not framework``: torch and its family constrain half an ML stack (torchvision, torchaudio, xformers,
+3. ``not contested``: a project whose every candidate has been turned down :data:`CONTESTED` times in this
+   search (the engine's reporter counts; pip and uv promote such packages too). Decided before the rest, its
+   constraints apply before other packages choose, and when it fails again the backjump lands on the release
+   that brought it, not on an unrelated package pinned in between that merely shares a dependency with it.
+4. ``not framework``: torch and its family constrain half an ML stack (torchvision, torchaudio, xformers,
    flash-attn all pin torch); settling them first avoids long backtracking through their dependants.
-4. ``not direct``: the user's own requirements before transitive ones.
-5. ``not upper_bounded``: a range with an upper bound has fewer candidates than an open one.
-6. the identifier, for a stable order.
+5. ``not direct``: the user's own requirements before transitive ones.
+6. ``choices``: how many releases the ranges leave, counted up to :data:`CHOICES_COUNTED`: the most constrained
+   first, so a requirement that cannot be met fails right after the pin that brought it (treescope, whose every
+   release needs a numpy that tensorflow caps, tried right after the flax that requires it). Counting further
+   would choose a file for every release of numpy-sized projects and tell the order nothing more.
+7. ``not upper_bounded``: a range with an upper bound has fewer candidates than an open one.
+8. the identifier, for a stable order.
 
 ``find_matches`` leaves out releases whose requirements, already read, cannot be met beside what the search
 requires (:mod:`resolver.resolve.forward`): resolvelib would otherwise pin and turn them down again after
@@ -26,6 +34,7 @@ every backjump.
 from __future__ import annotations
 
 import functools
+import itertools
 import logging
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -45,7 +54,16 @@ if TYPE_CHECKING:
     from resolvelib.providers import Preference
     from resolvelib.structs import Matches, RequirementInformation
 
-__all__ = ["FRAMEWORK", "CandidateSource", "Found", "LookAhead", "Provider", "ResolvedCandidate"]
+__all__ = [
+    "CHOICES_COUNTED",
+    "CONTESTED",
+    "FRAMEWORK",
+    "CandidateSource",
+    "Found",
+    "LookAhead",
+    "Provider",
+    "ResolvedCandidate",
+]
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +71,11 @@ log = logging.getLogger(__name__)
 FRAMEWORK: frozenset[str] = frozenset(
     {"torch", "torchvision", "torchaudio", "triton", "xformers", "flash-attn", "jax", "jaxlib", "tensorflow"}
 )
+#: How many times every candidate of a project must have been turned down before it is decided first: once is
+#: ordinary backtracking, twice is a project the search keeps tripping over.
+CONTESTED = 2
+#: How far the releases a criterion leaves are counted for the preference (``choices``).
+CHOICES_COUNTED = 10
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -160,6 +183,14 @@ class Provider(AbstractProvider[Req, ResolvedCandidate, str]):
     # keyed by the specifier's id, which the value keeps alive so the id cannot be reused.
     _satisfied: dict[tuple[int, Version], tuple[SpecifierSet, bool]] = field(default_factory=dict)
     _applies: dict[tuple[str, str], bool] = field(default_factory=dict)  # (Requires-Dist, extra) -> marker holds
+    # How often every candidate of each project was turned down in this search (the engine's reporter counts).
+    exhausted: Mapping[str, int] = field(default_factory=dict)
+    # The releases each requirement set leaves, keyed by the requirements' ids (the value keeps them alive):
+    # find_matches and get_preference ask about the same sets, and joining specifier sets is not free.
+    _ranges: dict[tuple[int, ...], tuple[tuple[Req, ...], Sequence[Found]]] = field(default_factory=dict)
+    _preferences: dict[tuple[object, ...], tuple[list[Req], tuple[bool, bool, bool, int, bool]]] = field(
+        default_factory=dict
+    )
     forward: ForwardCheck = field(init=False)  # what was read, and the releases it rules out
 
     def __post_init__(self) -> None:
@@ -178,13 +209,39 @@ class Provider(AbstractProvider[Req, ResolvedCandidate, str]):
         backtrack_causes: Sequence[RequirementInformation[Req, ResolvedCandidate]],
     ) -> Preference:
         """The documented preference tuple (module docstring)."""
-        infos = list(information[identifier])
-        operators = [spec.operator for info in infos for spec in info.requirement.specifier]
+        reqs = [info.requirement for info in information[identifier]]
+        key = (identifier, *map(id, reqs))
+        known = self._preferences.get(key)
+        if known is None:  # resolvelib asks every round, about the same requirement sets: their part is memoised
+            known = self._preferences[key] = (reqs, self._by_requirements(identifier, reqs))
+        cause = any(c.requirement.identifier == identifier for c in backtrack_causes)
+        contested = self.exhausted.get(identifier.split("[", 1)[0], 0) >= CONTESTED
+        pinned, framework, direct, choices, upper = known[1]
+        return (not cause, not pinned, not contested, not framework, not direct, choices, not upper, identifier)
+
+    def _by_requirements(self, identifier: str, reqs: Sequence[Req]) -> tuple[bool, bool, bool, int, bool]:
+        """(pinned, framework, direct, choices, upper-bounded) of the preference tuple."""
+        operators = [spec.operator for req in reqs for spec in req.specifier]
         pinned = any(op in {"==", "==="} for op in operators)
         upper = any(op in {"<", "<=", "~="} for op in operators)
-        cause = any(c.requirement.identifier == identifier for c in backtrack_causes)
-        name = identifier.split("[", 1)[0]
-        return (not cause, not pinned, name not in FRAMEWORK, identifier not in self.direct, not upper, identifier)
+        framework = identifier.split("[", 1)[0] in FRAMEWORK
+        # How many releases the ranges leave, up to CHOICES_COUNTED; with no requirement left (resolvelib dropped
+        # those of a replaced pin) there is nothing to count.
+        choices = sum(1 for _ in itertools.islice(self._in_range(reqs), CHOICES_COUNTED)) if reqs else CHOICES_COUNTED
+        return pinned, framework, identifier in self.direct, choices, upper
+
+    def _in_range(self, reqs: Sequence[Req]) -> Sequence[Found]:
+        """The releases of ``reqs``' project in all their ranges and its ``-c`` constraint."""
+        key = tuple(id(r) for r in reqs)
+        known = self._ranges.get(key)
+        if known is None:
+            name = reqs[0].name
+            specifier = self.constraints.get(name, SpecifierSet())
+            for req in reqs:
+                specifier &= req.specifier
+            pinned = any(spec.operator in {"==", "==="} for spec in specifier)
+            known = self._ranges[key] = (tuple(reqs), self.source.candidates(name, specifier, pinned=pinned))
+        return known[1]
 
     def find_matches(
         self,
@@ -201,12 +258,8 @@ class Provider(AbstractProvider[Req, ResolvedCandidate, str]):
         extras = frozenset().union(*(r.extras for r in reqs))
         if name in self.provided:
             return [ResolvedCandidate(found=Found(name=name, version=Version("0"), handle=None), extras=extras)]
-        specifier = self.constraints.get(name, SpecifierSet())
-        for req in reqs:
-            specifier &= req.specifier
-        pinned = any(spec.operator in {"==", "==="} for spec in specifier)
         bad = {c.version for c in incompatibilities[identifier]}
-        found = self.source.candidates(name, specifier, pinned=pinned)
+        found = self._in_range(reqs)
         oldest_first = self._oldest_first(identifier)
 
         def releases() -> Iterator[ResolvedCandidate]:
