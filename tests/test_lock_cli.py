@@ -160,3 +160,13 @@ def test_layers_says_why_it_wrote_nothing_in_its_format(
     else:
         assert out.startswith("## relax-pins layers: no layers written")
     assert not Path("out").exists()
+
+
+def test_the_config_file_a_run_read_is_never_its_output(ml: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    """``lock -o pylock.cfg.toml --config pylock.cfg.toml --force`` replaced the configuration it had read."""
+    Path("requirements.txt").write_text("lib==1.9.0\n")
+    Path("pylock.cfg.toml").write_text('[tool.relax-pins]\nbound = "minor"\n')
+    argv = ["lock", "requirements.txt", "-o", "pylock.cfg.toml", "--config", "pylock.cfg.toml", "--force", *ml]
+    code, _, err = run(argv, capsys)
+    assert code == 2 and "is one of the input files" in err
+    assert Path("pylock.cfg.toml").read_text() == '[tool.relax-pins]\nbound = "minor"\n'

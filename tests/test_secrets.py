@@ -74,3 +74,17 @@ def test_a_password_with_odd_characters_is_masked_too(
     shown = out + err
     assert "XYZ" not in shown, shown[-1500:]  # the password ends with XYZ: no part of its end is shown
     assert "***@" in shown
+
+
+def test_a_raw_hash_sign_in_an_index_password_is_bad_input_not_a_leak(
+    ml: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--index-url http://user:SECRET#x@host/`` reads as host ``user``, port ``SECRET``: httpx's error
+    printed the password as the port."""
+    Path("requirements.txt").write_text("lib==1.9.0\n")
+    at = ml.index("--index-url")
+    bad = ml[at + 1].replace("http://", f"http://user:{SECRET}#x@")
+    code, out, err = run(["check", "requirements.txt", *ml[:at], "--index-url", bad, *ml[at + 2 :]], capsys)
+    assert code == 2
+    assert SECRET not in out + err
+    assert "percent-encode a '#'" in err

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote, urlsplit
 
+from resolver.errors import InputError
 from resolver.index.errors import IndexUnreachableError, tried
 from resolver.index.urls import redact, split_credentials
 
@@ -137,7 +138,17 @@ class Transport:
         return self._http is not None
 
     def register(self, url: str) -> str:
-        """``url`` without its credentials, which are kept to be sent to its host."""
+        """``url`` without its credentials, which are kept to be sent to its host. A URL whose port cannot be
+        read is bad input, said without the URL: it is most often a password with a raw ``#``, ``?`` or
+        ``/`` (which end the authority), and httpx's own error would print that password as the port."""
+        try:
+            _ = urlsplit(url.strip()).port  # raises ValueError when the port is not a number
+        except ValueError:
+            raise InputError(
+                "an index or find-links URL cannot be read: what follows its host's ':' is not a port number",
+                path="the index settings",
+                hint="percent-encode a '#', '?', '/' or '@' in a user name or password (%23, %3F, %2F, %40)",
+            ) from None
         clean, credentials = split_credentials(url.strip())
         if credentials is not None:
             parts = urlsplit(clean)
