@@ -121,15 +121,7 @@ def variant_of_url(url: str | None) -> str | None:
     and ``.../whl/test/cu128`` -> ``cu128`` (any case, trailing slash, query or credentials aside); ``None``
     for other shapes (a find-links page such as ``.../whl/cu113/torch_stable.html`` included) and for a
     variant name that is not one (``cu1``)."""
-    if not url:
-        return None
-    match = _WHL.search(urlsplit(url.strip()).path)
-    if match is None:
-        return None
-    try:
-        return parse_variant(match[1]).name
-    except VariantError:
-        return None
+    return _variant_in(_WHL, url)
 
 
 def variant_of_links(url: str | None) -> str | None:
@@ -137,9 +129,12 @@ def variant_of_links(url: str | None) -> str | None:
     ``cu111``): pip merges its files with the index's, and a local label (``1.10.0+cu111``) sorts above the
     unlabelled release, so ``torch==1.10`` takes that build. ``None`` for other pages (the all-variant
     ``.../whl/torch_stable.html`` names no one build)."""
-    if not url:
-        return None
-    match = _WHL_LINKS.search(urlsplit(url.strip()).path)
+    return _variant_in(_WHL_LINKS, url)
+
+
+def _variant_in(pattern: re.Pattern[str], url: str | None) -> str | None:
+    """The variant ``pattern`` finds in ``url``'s path, when it names one."""
+    match = pattern.search(urlsplit(url.strip()).path) if url else None
     if match is None:
         return None
     try:
