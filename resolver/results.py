@@ -193,6 +193,8 @@ class LockRun:
     outcome: LockOutcome
     text: str | None = None
     changed: bool = False
+    #: (name, version before, version now) for each pin that moved against the lock it replaced (new: "")
+    moved: tuple[tuple[str, str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -170,3 +170,29 @@ def test_the_config_file_a_run_read_is_never_its_output(ml: list[str], capsys: p
     code, _, err = run(argv, capsys)
     assert code == 2 and "is one of the input files" in err
     assert Path("pylock.cfg.toml").read_text() == '[tool.relax-pins]\nbound = "minor"\n'
+
+
+@pytest.mark.parametrize("output", ["pylock.toml", "requirements.lock"])
+def test_a_relock_keeps_the_pins_that_still_fit(ml: list[str], capsys: pytest.CaptureFixture[str], output: str) -> None:
+    """Relocking picked the newest again (an idna==3.6 in the lock came back as 3.20). As pip-compile and uv do,
+    a locked version is kept while the inputs allow it; --upgrade-package and --upgrade move it, and the
+    output says what moved."""
+    fmt = ["--format", "requirements"] if output.endswith(".lock") else []
+    lock = ["lock", "requirements.txt", "-o", output, *fmt, *ml]
+    Path("requirements.txt").write_text("lib>=1.5,<1.9\n")
+    assert run(lock, capsys)[0] == 0
+    assert "1.5.0" in Path(output).read_text()
+    Path("requirements.txt").write_text("lib>=1.5\n")  # 1.9.0 is allowed now, but 1.5.0 still fits
+    code, out, _ = run(lock, capsys)
+    assert code == 0 and "lib: " not in out and "1.5.0" in Path(output).read_text()
+    code, out, _ = run([*lock, "--upgrade-package", "lib"], capsys)
+    assert code == 0 and "lib: 1.5.0 -> 1.9.0" in out
+    code, out, _ = run([*lock, "--upgrade-package", "lib==1.5.0"], capsys)
+    assert code == 0 and "lib: 1.9.0 -> 1.5.0" in out
+    code, out, _ = run([*lock, "--upgrade"], capsys)
+    assert code == 0 and "lib: 1.5.0 -> 1.9.0" in out
+    Path("requirements.txt").write_text("lib>=1.0,<1.5\n")  # the kept pin no longer fits: it moves
+    code, out, _ = run(lock, capsys)
+    assert code == 0 and "lib: 1.9.0 -> 1.0.0" in out
+    code, _, err = run([*lock, "--upgrade-package", "lib=="], capsys)
+    assert code == 2 and "--upgrade-package takes NAME or NAME==VERSION" in err

@@ -74,8 +74,16 @@ def lock_command(
     force: Annotated[
         bool, typer.Option("--force", help="Replace an existing file that relax-pins did not write (never an input).")
     ] = False,
+    upgrade: Annotated[
+        bool, typer.Option("--upgrade", "-U", help="Lock the newest versions, not the ones the existing lock has.")
+    ] = False,
+    upgrade_package: Annotated[
+        list[str] | None,
+        typer.Option("--upgrade-package", "-P", help="Move only this package: NAME, or NAME==VERSION (repeatable)."),
+    ] = None,
 ) -> None:
-    """Lock the requirements for one target: exact versions and the sha256 of every file."""
+    """Lock the requirements for one target: exact versions and the sha256 of every file. An existing lock's
+    versions are kept while the inputs allow them (--upgrade, --upgrade-package move them)."""
     from resolver.pipeline.lock import LockSettings, lock_status, run_lock
     from resolver.writers.hashed import render_hashed
     from resolver.writers.pylock import render_pylock
@@ -105,12 +113,15 @@ def lock_command(
                 render=lambda lock: render(lock, output=output.name),
                 on_client=on_client,
                 force=force,
+                upgrade=upgrade,
+                upgrade_packages=tuple(upgrade_package or ()),
             )
         lock = run.outcome.lock
         if lock is None:
             raise typer.Exit(_report_failure(run.outcome, quiet))
         if not quiet:
             lines = report.render_findings(run.outcome.findings, quiet=quiet)
+            lines += [f"{name}: {old} -> {new}" if old else f"{name}: {new} (new)" for name, old, new in run.moved]
             lines.append(f"{'locked' if run.changed else 'unchanged:'} {len(lock.packages)} packages in {output}")
             say("".join(f"{line}\n" for line in lines), nl=False)
         code = exit_code(run.outcome.findings, run.outcome)

@@ -20,13 +20,15 @@ a source changed.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import InvalidVersion, Version
 
 from resolver.core.model import Direct, Finding, Severity
 from resolver.core.target import Target, make_target
@@ -93,6 +95,8 @@ class LockSettings:
     torch_index_url: str | None = None
     variant: str | None = None
     relaxed: bool = False
+    #: normalized name -> version to keep while the inputs allow it (an existing lock's pins; see run_lock)
+    keep: Mapping[str, Version] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -244,7 +248,14 @@ def _lock(
                     on_client(client)
                 sources.append(IndexSource(finder=Finder(client, target, allow_prereleases=pre), client=client))
             routed = _Routed(main=sources[0], torch=sources[1] if torch_url else None)
-            outcome = resolve(reqs, source=routed, markers=target.markers, mode=Mode.HIGHEST, constraints=constraints)
+            outcome = resolve(
+                reqs,
+                source=routed,
+                markers=target.markers,
+                mode=Mode.HIGHEST,
+                constraints=constraints,
+                preferred=settings.keep,
+            )
             if outcome.resolution is None:
                 assert outcome.conflict is not None  # resolve returns one or the other
                 finding = _conflict_finding(outcome.conflict)
@@ -370,6 +381,57 @@ def lock_status(
     return result, check_lock(existing, inputs=lock_inputs(result, options, settings))
 
 
+def locked_versions(text: str) -> dict[str, Version]:
+    """The versions a lock file pins (normalized name -> version): a pylock.toml's ``[[packages]]``, or the
+    ``name==version`` lines of a hashed requirements file; ``{}`` for anything else."""
+    import tomlkit
+    from tomlkit.exceptions import TOMLKitError
+
+    out: dict[str, Version] = {}
+    try:
+        packages = tomlkit.parse(text).unwrap().get("packages", [])
+    except TOMLKitError:
+        packages = None
+    if isinstance(packages, list):
+        for package in packages:
+            if isinstance(package, dict) and isinstance(package.get("name"), str):
+                with contextlib.suppress(InvalidVersion, TypeError):
+                    out[canonicalize_name(package["name"])] = Version(str(package.get("version")))
+        return out
+    for match in re.finditer(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?==([^\s;\\]+)", text, re.MULTILINE):
+        with contextlib.suppress(InvalidVersion):
+            out[canonicalize_name(match[1])] = Version(match[2])
+    return out
+
+
+def kept_pins(existing: str | None, *, upgrade: bool, upgrade_packages: Sequence[str]) -> dict[str, Version]:
+    """What a new lock should keep of ``existing``: every pin, unless ``upgrade``; ``upgrade_packages`` (``NAME``
+    or ``NAME==VERSION``) free a name, or ask for that version. A bad word is :class:`InputError`."""
+    keep = {} if upgrade or existing is None else locked_versions(existing)
+    for word in upgrade_packages:
+        name, eq, version = word.partition("==")
+        if not name.strip() or (eq and not version.strip()):
+            raise InputError(f"--upgrade-package takes NAME or NAME==VERSION, not {word!r}", path="--upgrade-package")
+        key = canonicalize_name(name.strip())
+        keep.pop(key, None)
+        if eq:
+            try:
+                keep[key] = Version(version.strip())
+            except InvalidVersion:
+                raise InputError(f"--upgrade-package {word!r}: not a version", path="--upgrade-package") from None
+    return keep
+
+
+def moved_pins(before: Mapping[str, Version], lock: Lock) -> tuple[tuple[str, str, str], ...]:
+    """``(name, old, new)`` for every package an earlier lock pinned at another version (or added: old ``""``)."""
+    out = []
+    for package in sorted(lock.packages, key=lambda p: p.name):
+        old = before.get(canonicalize_name(package.name))
+        if old is None or old != Version(str(package.version)):
+            out.append((package.name, str(old) if old is not None else "", str(package.version)))
+    return tuple(out)
+
+
 def run_lock(
     inputs: RelaxSettings,
     options: IndexOptions,
@@ -379,6 +441,8 @@ def run_lock(
     render: Callable[[Lock], str],
     on_client: Callable[[IndexClient], None] | None = None,
     force: bool = False,
+    upgrade: bool = False,
+    upgrade_packages: Sequence[str] = (),
 ) -> LockRun:
     """The lock command: lock the sources and write ``render(lock)`` to ``output`` when its text changed
     (atomically; an input is never overwritten). No lock, no write."""
@@ -387,13 +451,16 @@ def run_lock(
     if not force and output.is_file():
         _refuse_unknown(output, "relax-pins lock", marker="generated by relax-pins")
     existing = read_text(output).text if output.is_file() else None
-    outcome = lock_files(result, options, settings, on_client=on_client)
+    keep = kept_pins(existing, upgrade=upgrade, upgrade_packages=upgrade_packages)
+    outcome = lock_files(result, options, replace(settings, keep=keep), on_client=on_client)
     if outcome.lock is None:
         return LockRun(outcome=outcome)
     text = render(outcome.lock)
     if text != existing:
         write_all([(output, text.encode(), output.read_bytes() if output.is_file() else None)])
-    return LockRun(outcome=outcome, text=text, changed=text != existing)
+    before = locked_versions(existing) if existing is not None else {}
+    moved = moved_pins(before, outcome.lock) if existing is not None else ()
+    return LockRun(outcome=outcome, text=text, changed=text != existing, moved=moved)
 
 
 def run_layers(

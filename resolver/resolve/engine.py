@@ -87,12 +87,14 @@ def resolve(
     floors: frozenset[str] | None = None,
     max_rounds: int | None = None,
     max_rejections: int | None = None,
+    preferred: Mapping[str, Version] | None = None,
 ) -> Outcome:
     """Resolve ``requirements`` for the target described by ``markers``, within ``constraints``. In lowest mode,
     ``floors`` are the identifiers tried oldest first (default: every direct one; see :class:`Provider`).
     ``max_rounds`` (default :data:`MAX_ROUNDS`) bounds the search, and ``max_rejections`` (default
     :data:`MAX_REJECTIONS`) the candidates it may turn down (each can cost a metadata request; a round can turn
-    down many); running out of either is a ``gave_up`` conflict."""
+    down many); running out of either is a ``gave_up`` conflict. ``preferred`` (normalized name -> version) is
+    offered first for each project (a lock's pins, kept while they fit)."""
     direct = frozenset(r.identifier for r in requirements)
     tally = _Tally(MAX_REJECTIONS if max_rejections is None else max_rejections)
     provider = Provider(
@@ -104,6 +106,7 @@ def resolve(
         provided=provided,
         floors=floors,
         exhausted=tally.exhausted,
+        preferred=preferred or {},
     )
     source.look_ahead(requirements, provider)
     resolver: Resolver[Req, ResolvedCandidate, str] = Resolver(provider, tally)

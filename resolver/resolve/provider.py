@@ -192,6 +192,9 @@ class Provider(AbstractProvider[Req, ResolvedCandidate, str]):
         default_factory=dict
     )
     forward: ForwardCheck = field(init=False)  # what was read, and the releases it rules out
+    # A version to offer first for a project (an existing lock's pin, kept while the inputs allow it); every
+    # other release follows in the usual order, so a pin that no longer fits is simply passed over.
+    preferred: Mapping[str, Version] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.forward = ForwardCheck(source=self.source, constraints=self.constraints, provided=self.provided)
@@ -262,10 +265,14 @@ class Provider(AbstractProvider[Req, ResolvedCandidate, str]):
         found = self._in_range(reqs)
         oldest_first = self._oldest_first(identifier)
 
+        kept = self.preferred.get(name)
+        first_kept = [f for f in found if f.version == kept] if kept is not None and kept not in bad else []
+
         def releases() -> Iterator[ResolvedCandidate]:
             # Lazy: resolvelib reads the first candidate or few, and a source may make each only when read.
+            yield from (ResolvedCandidate(found=f, extras=extras) for f in first_kept)
             for f in reversed(found) if oldest_first else found:
-                if f.version not in bad:
+                if f.version not in bad and f.version != kept:
                     yield ResolvedCandidate(found=f, extras=extras)
 
         first = next(releases(), None)
@@ -281,6 +288,9 @@ class Provider(AbstractProvider[Req, ResolvedCandidate, str]):
         """:class:`LookAhead`: the first candidate :meth:`find_matches` would offer (no state is touched)."""
         if requirement.name in self.provided:
             return None
+        kept = self.preferred.get(requirement.name)
+        if kept is not None and (mine := next((f for f in found if f.version == kept), None)) is not None:
+            return mine
         return next(reversed(found) if self._oldest_first(requirement.identifier) else iter(found), None)
 
     def requirements_of(self, requirement: Req, found: Found, requires_dist: Sequence[str]) -> list[Req]:
