@@ -196,3 +196,21 @@ def test_a_relock_keeps_the_pins_that_still_fit(ml: list[str], capsys: pytest.Ca
     assert code == 0 and "lib: 1.9.0 -> 1.0.0" in out
     code, _, err = run([*lock, "--upgrade-package", "lib=="], capsys)
     assert code == 2 and "--upgrade-package takes NAME or NAME==VERSION" in err
+
+
+@pytest.mark.parametrize("output", ["pylock.toml", "requirements.lock"])
+def test_lock_check_says_when_it_is_the_target_that_differs(
+    ml: list[str], capsys: pytest.CaptureFixture[str], output: str
+) -> None:
+    """``lock --check`` without the lock's --python said "out of date" without saying what differs."""
+    fmt = ["--format", "requirements"] if output.endswith(".lock") else []
+    Path("requirements.txt").write_text("lib>=1.5\n")
+    assert run(["lock", "requirements.txt", "-o", output, *fmt, *ml], capsys)[0] == 0
+    at = ml.index("--python")
+    other = [*ml[:at], "--python", "3.12", *ml[at + 2 :]]
+    code, out, _ = run(["lock", "requirements.txt", "-o", output, *fmt, "--check", *other], capsys)
+    assert code == 1
+    assert (
+        "the target differs: the lock is for python 3.11, platform manylinux_2_28_x86_64; this run is for python 3.12"
+        in out
+    )

@@ -216,11 +216,29 @@ def recorded_inputs(text: str) -> str | None:
     return match[1] if match else None
 
 
-def check_lock(existing: str | None, *, inputs: str, rendered: str | None = None) -> LockCheck:
+_RECORDED_TARGET = (
+    re.compile(r'^\[tool\.relax-pins\.target\]\s*python\s*=\s*"([^"]+)"\s*platform\s*=\s*"([^"]+)"', re.MULTILINE),
+    re.compile(r"^# target: python (\S+), platform (\S+)", re.MULTILINE),
+)
+
+
+def recorded_target(text: str) -> tuple[str, str] | None:
+    """``(python, platform)`` a lock file records (pylock ``[tool.relax-pins.target]``, or the hashed header)."""
+    for pattern in _RECORDED_TARGET:
+        match = pattern.search(text)
+        if match:
+            return match[1], match[2]
+    return None
+
+
+def check_lock(
+    existing: str | None, *, inputs: str, rendered: str | None = None, target: tuple[str, str] | None = None
+) -> LockCheck:
     """Compare a lock file with its sources: offline by the recorded digest, fully when ``rendered`` is given.
 
     ``rendered`` is the text a fresh lock would have; comparing it also catches newer releases on the index
-    within the ranges, which the digest alone cannot see.
+    within the ranges, which the digest alone cannot see. ``target`` (python, platform) of this run names the
+    difference when it is the target that changed (a ``lock --check`` without the lock's ``--python``).
     """
     if existing is None:
         return LockCheck(current=False, reason="the lock file does not exist")
@@ -228,6 +246,14 @@ def check_lock(existing: str | None, *, inputs: str, rendered: str | None = None
     if recorded is None:
         return LockCheck(current=False, reason="the lock file records no inputs digest (not written by relax-pins)")
     if recorded != inputs:
+        was = recorded_target(existing)
+        if target is not None and was is not None and was != target:
+            reason = (
+                f"the target differs: the lock is for python {was[0]}, platform {was[1]}; this run is for python "
+                f"{target[0]}, platform {target[1]} (give the lock's --python and --platform, or put them in "
+                "[tool.relax-pins])"
+            )
+            return LockCheck(current=False, reason=reason)
         return LockCheck(current=False, reason="the sources, target or indexes changed since the lock was written")
     if rendered is not None and rendered != existing:
         return LockCheck(current=False, reason="locking again gives other pins or files (the index changed)")

@@ -378,7 +378,9 @@ def lock_status(
     result = plan_relax(inputs)
     refuse_inputs(output, result)
     existing = read_text(output).text if output.is_file() else None
-    return result, check_lock(existing, inputs=lock_inputs(result, options, settings))
+    described = make_target(options.python, options.platform).describe()
+    target = (str(described["python"]), str(described["platform"]))
+    return result, check_lock(existing, inputs=lock_inputs(result, options, settings), target=target)
 
 
 def locked_versions(text: str) -> dict[str, Version]:
