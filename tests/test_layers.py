@@ -360,8 +360,12 @@ def test_a_layer_says_what_it_builds_from_source() -> None:
     plan = plan_layers(Lock(packages=(only_sdist,), target=TARGET, inputs="sha256:" + "0" * 64))
     ((name, text),) = render_layer_files(plan)
     assert name == "01-kernels.txt"
-    assert "# builds from source (no wheel for the target, the build needs its tools): flash-attn" in text
+    assert "# builds from source (no wheel for the target): flash-attn; installed with --no-build-isolation" in text
     assert "# download: 6.0 MB (largest: flash-attn 6.0 MB)" in text
+    # pip's build isolation would hide the torch of the earlier layers: "No module named 'torch'"
+    assert "# install: pip install --no-deps --require-hashes --no-build-isolation -r 01-kernels.txt" in text
+    fragment = render_dockerfile(plan)
+    assert "--no-build-isolation -r /opt/relax-pins/layers/01-kernels.txt" in fragment
 
 
 def test_unknown_sizes_show_as_a_lower_bound() -> None:

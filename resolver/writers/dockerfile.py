@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from resolver.writers.layers import LOCKED_INSTALL, RANGES_INSTALL, human_size, range_entries
+from resolver.writers.layers import LOCKED_INSTALL, RANGES_INSTALL, human_size, locked_install, range_entries
 
 if TYPE_CHECKING:
     from resolver.lock.layers import LayerPlan
@@ -47,7 +47,7 @@ def render_dockerfile(plan: LayerPlan, *, directory: str = "layers", ranges: boo
             "",
             f"# {layer.group}: {count} package{'s' if count != 1 else ''}, {size}",
             f"COPY {folder}/{layer.filename} {IMAGE_DIR}/{layer.filename}",
-            f"RUN {_CACHE} {install} {IMAGE_DIR}/{layer.filename}",
+            f"RUN {_CACHE} {install if ranges else locked_install(layer)} {IMAGE_DIR}/{layer.filename}",
         ]
     if not ranges:
         lines += [

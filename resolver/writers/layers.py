@@ -25,8 +25,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "LOCKED_INSTALL",
+    "NO_ISOLATION",
     "RANGES_INSTALL",
+    "builds_from_source",
     "human_size",
+    "locked_install",
     "range_entries",
     "render_layer",
     "render_layer_files",
@@ -38,6 +41,9 @@ __all__ = [
 
 #: The pip command each locked layer installs with; the Dockerfile fragment uses the same.
 LOCKED_INSTALL = "pip install --no-deps --require-hashes -r"
+#: A layer with a source build (flash-attn, xformers from an sdist) builds against the torch and build tools of
+#: the layers before it: pip's build isolation would hide them ("ModuleNotFoundError: No module named 'torch'").
+NO_ISOLATION = "--no-build-isolation"
 #: The pip command a ``--ranges`` layer installs with (pip resolves the transitive packages).
 RANGES_INSTALL = "pip install -r"
 _LARGEST = 3
@@ -65,6 +71,17 @@ def _largest(layer: Layer) -> list[str]:
     return [f"{p.name} {human_size(p.size or 0)}" for p in sized[:_LARGEST]]
 
 
+def builds_from_source(layer: Layer) -> list[str]:
+    """The packages of ``layer`` whose locked file is an sdist: pip builds them while installing the layer."""
+    return [p.name for p in layer.packages if not p.chosen.endswith(".whl")]
+
+
+def locked_install(layer: Layer) -> str:
+    """The pip command that installs a hashed layer file: with ``--no-build-isolation`` when it builds from
+    source, so the build sees the torch and the build tools the earlier layers installed."""
+    return f"{LOCKED_INSTALL.removesuffix(' -r')} {NO_ISOLATION} -r" if builds_from_source(layer) else LOCKED_INSTALL
+
+
 def _header(plan: LayerPlan, layer: Layer, install: str) -> list[str]:
     """What the layer holds and why; nothing about later layers, so a change there leaves this file alone."""
     before = plan.layers[layer.position - 2].filename if layer.position > 1 else None
@@ -74,9 +91,12 @@ def _header(plan: LayerPlan, layer: Layer, install: str) -> list[str]:
     ]
     if layer.pulled_in:
         lines.append(f"# pulled in as dependencies of this layer: {', '.join(layer.pulled_in)}")
-    built = [p.name for p in layer.packages if not p.chosen.endswith(".whl")]
+    built = builds_from_source(layer)
     if built:
-        lines.append(f"# builds from source (no wheel for the target, the build needs its tools): {', '.join(built)}")
+        lines.append(
+            f"# builds from source (no wheel for the target): {', '.join(built)}; installed with {NO_ISOLATION}, "
+            "so the build uses the torch and build tools of the layers before this one"
+        )
     lines += [
         f"# download: {human_size(layer.size, known=layer.sizes_known)}"
         + (f" (largest: {', '.join(_largest(layer))})" if _largest(layer) else ""),
@@ -89,7 +109,7 @@ def _header(plan: LayerPlan, layer: Layer, install: str) -> list[str]:
 
 def render_layer(plan: LayerPlan, layer: Layer) -> str:
     """One layer's hashed requirements file."""
-    lines = _header(plan, layer, LOCKED_INSTALL)
+    lines = _header(plan, layer, locked_install(layer))
     options = index_lines(plan.lock, extra=layer.indexes)
     if options:
         lines += ["", *options]
