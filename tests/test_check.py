@@ -688,3 +688,18 @@ def test_check_shows_the_upgrade_horizon(ml: list[str], capsys: pytest.CaptureFi
         outdated["message"]
         == "numpy>=1.26,<2 excludes numpy 2.2.6, a newer major release (the newest it allows is 1.26.4)"
     )
+
+
+def test_outdated_compares_with_the_written_floor_and_offers_no_unverified_fix(
+    ml: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``torchvision==0.3.0`` (no answer: an error of its own) beside 0.29.2 was called "a newer major
+    release", and every outdated line offered a widened bound no resolution had checked."""
+    Path("requirements.txt").write_text("numpy==1.26.3\n")
+    code, doc = check_json(["requirements.txt", *ml], capsys)
+    (outdated,) = [f for f in doc["findings"] if f["code"] == "outdated"]
+    assert "a newer major release" in outdated["message"] and outdated["fix"] is None
+    Path("requirements.txt").write_text("lib==1.0.0\n")  # 1.9.0 exists: same major, newer minor
+    code, doc = check_json(["requirements.txt", *ml], capsys)
+    (outdated,) = [f for f in doc["findings"] if f["code"] == "outdated"]
+    assert "excludes lib 1.9.0, a newer minor release" in outdated["message"]

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from packaging.version import InvalidVersion, Version
+
 from resolver.core.model import Finding, Severity
 
 if TYPE_CHECKING:
-    from packaging.version import Version
-
     from resolver.core.model import Direct
     from resolver.index.finder import Finder, Release
 
@@ -32,18 +32,30 @@ def latest(direct: Direct, finder: Finder) -> Version | None:
 
 
 def outdated(direct: Direct, allowed: Version | None, latest: Version | None) -> Finding | None:
-    """``outdated`` (info): ``direct``'s range (whose newest answer is ``allowed``) excludes ``latest``, a newer
-    minor or major release the target could install: the upgrade horizon Renovate shows, said where the range
-    is written."""
+    """``outdated`` (info): ``direct``'s range (whose newest answer is ``allowed``, else its written lower bound)
+    excludes ``latest``, a newer minor or major release the target could install: the upgrade horizon Renovate
+    shows, said where the range is written. A fact, with no fix: a widened range is only safe once the set is
+    resolved again, which this finding has not done."""
     if latest is None or direct.specifier.contains(latest, prereleases=True):
         return None
-    if allowed is not None and (latest <= allowed or latest.release[:2] == allowed.release[:2]):
+    reference = allowed if allowed is not None else _floor(direct)
+    if reference is not None and (latest <= reference or latest.release[:2] == reference.release[:2]):
         return None  # no newer minor: a patch outside the range is the bound's own choice
-    newer = "major" if allowed is None or latest.major > allowed.major else "minor"
+    newer = "" if reference is None else ("major " if latest.major > reference.major else "minor ")
     return direct.finding(
         "outdated",
         Severity.INFO,
-        f"{direct.text} excludes {direct.name} {latest}, a newer {newer} release"
+        f"{direct.text} excludes {direct.name} {latest}, a newer {newer}release"
         + (f" (the newest it allows is {allowed})" if allowed is not None else ""),
-        fix=f"widen the upper bound to take in {latest}, then check again that the set still installs",
     )
+
+
+def _floor(direct: Direct) -> Version | None:
+    """The version a range names as its floor (``==``, ``>=``, ``~=``), when it names one."""
+    for spec in direct.specifier:
+        if spec.operator in {"==", ">=", "~="} and not spec.version.endswith(".*"):
+            try:
+                return Version(spec.version)
+            except InvalidVersion:
+                return None
+    return None
