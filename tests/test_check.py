@@ -697,9 +697,11 @@ def test_outdated_compares_with_the_written_floor_and_offers_no_unverified_fix(
     release", and every outdated line offered a widened bound no resolution had checked."""
     Path("requirements.txt").write_text("numpy==1.26.3\n")
     code, doc = check_json(["requirements.txt", *ml], capsys)
+    assert code == 0, doc
     (outdated,) = [f for f in doc["findings"] if f["code"] == "outdated"]
     assert "a newer major release" in outdated["message"] and outdated["fix"] is None
     Path("requirements.txt").write_text("lib==1.0.0\n")  # 1.9.0 exists: same major, newer minor
     code, doc = check_json(["requirements.txt", *ml], capsys)
+    assert code == 0, doc
     (outdated,) = [f for f in doc["findings"] if f["code"] == "outdated"]
     assert "excludes lib 1.9.0, a newer minor release" in outdated["message"]
