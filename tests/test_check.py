@@ -695,7 +695,7 @@ def test_outdated_compares_with_the_written_floor_and_offers_no_unverified_fix(
 ) -> None:
     """``torchvision==0.3.0`` (no answer: an error of its own) beside 0.29.2 was called "a newer major
     release", and every outdated line offered a widened bound no resolution had checked."""
-    Path("requirements.txt").write_text("numpy==1.26.3\n")
+    Path("requirements.txt").write_text("numpy==1.26.4\n")
     code, doc = check_json(["requirements.txt", *ml], capsys)
     assert code == 0, doc
     (outdated,) = [f for f in doc["findings"] if f["code"] == "outdated"]
